@@ -1,0 +1,1 @@
+"""The Django/Wagtail project: settings, URL routes, the headless API router."""

@@ -1,0 +1,109 @@
+"""The headless API router (/api/v2/): only live, public content, plus the preview endpoint."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.signing import BadSignature, SignatureExpired
+from django.db.models import Q
+from django.db.models.functions import Cast
+from django.http import Http404
+from rest_framework.response import Response
+from wagtail.api.v2.router import WagtailAPIRouter
+from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
+from wagtail.documents.api.v2.views import DocumentsAPIViewSet
+from wagtail.images.api.v2.views import ImagesAPIViewSet
+from wagtail.models import Page, ReferenceIndex
+from wagtail_headless_preview.models import HeadlessPreviewMixin, PagePreview
+
+from content_models.models import Column, District, LibraryItemPage
+
+
+def public_pages(queryset):
+    """Drop district-only items from a page queryset (Wagtail already drops drafts and restricted pages)."""
+    return queryset.exclude(pk__in=LibraryItemPage.objects.filter(district_only=True).values("pk"))
+
+
+class PublicPagesAPIViewSet(PagesAPIViewSet):
+    def get_base_queryset(self):
+        return public_pages(super().get_base_queryset())
+
+
+class PublicMediaMixin:
+    """Images and documents are listed only when a live, public page uses them."""
+
+    def get_queryset(self):
+        public_ids = public_pages(Page.objects.live().public()).values("pk")
+        used = ReferenceIndex.objects.filter(
+            base_content_type=ContentType.objects.get_for_model(Page),
+            to_content_type=ContentType.objects.get_for_model(self.model),
+        ).annotate(page_id=Cast("object_id", output_field=Page._meta.pk)).filter(page_id__in=public_ids)
+        ids = used.annotate(media_id=Cast("to_object_id", output_field=self.model._meta.pk)).values("media_id")
+        return super().get_queryset().filter(Q(pk__in=ids))
+
+
+class PublicImagesAPIViewSet(PublicMediaMixin, ImagesAPIViewSet):
+    pass
+
+
+class PublicDocumentsAPIViewSet(PublicMediaMixin, DocumentsAPIViewSet):
+    pass
+
+
+class ColumnsAPIViewSet(BaseAPIViewSet):
+    model = Column
+    body_fields = BaseAPIViewSet.body_fields + ["name", "slug", "order", "description"]
+    listing_default_fields = BaseAPIViewSet.listing_default_fields + ["name", "slug", "order", "description"]
+    name = "columns"
+
+    def get_queryset(self):
+        return Column.objects.order_by("order", "pk")
+
+
+class DistrictsAPIViewSet(BaseAPIViewSet):
+    model = District
+    body_fields = BaseAPIViewSet.body_fields + ["name", "slug", "order", "latitude", "longitude"]
+    listing_default_fields = BaseAPIViewSet.listing_default_fields + ["name", "slug", "order", "latitude", "longitude"]
+    name = "districts"
+
+    def get_queryset(self):
+        return District.objects.order_by("order", "pk")
+
+
+class PagePreviewAPIViewSet(PagesAPIViewSet):
+    """A draft's content for a valid, unexpired preview token; 404 for anything else.
+
+    wagtail-headless-preview stores the draft (PagePreview) and signs the token with a timestamp,
+    but never checks its age; this endpoint does (settings.PREVIEW_TOKEN_MAX_AGE seconds).
+    """
+
+    known_query_parameters = PagesAPIViewSet.known_query_parameters.union(["content_type", "token"])
+
+    def listing_view(self, request):
+        page = self.get_object()
+        return Response(self.get_serializer(page).data)
+
+    def detail_view(self, request, pk):
+        return self.listing_view(request)
+
+    def get_object(self):
+        token = self.request.GET.get("token", "")
+        content_type = self.request.GET.get("content_type", "")
+        try:
+            HeadlessPreviewMixin.get_preview_signer().unsign(token, max_age=settings.PREVIEW_TOKEN_MAX_AGE)
+            app_label, model = content_type.split(".")
+            preview = PagePreview.objects.get(
+                token=token, content_type=ContentType.objects.get_by_natural_key(app_label, model)
+            )
+        except (BadSignature, SignatureExpired, ValueError, ContentType.DoesNotExist, PagePreview.DoesNotExist):
+            raise Http404("预览链接无效或已过期。") from None
+        page = preview.as_page()
+        page.pk = page.pk or 0
+        return page
+
+
+api_router = WagtailAPIRouter("wagtailapi")
+api_router.register_endpoint("pages", PublicPagesAPIViewSet)
+api_router.register_endpoint("images", PublicImagesAPIViewSet)
+api_router.register_endpoint("documents", PublicDocumentsAPIViewSet)
+api_router.register_endpoint("columns", ColumnsAPIViewSet)
+api_router.register_endpoint("districts", DistrictsAPIViewSet)
+api_router.register_endpoint("page_preview", PagePreviewAPIViewSet)

@@ -1,0 +1,1 @@
+"""Settings split as in Wagtail's bakerydemo: base, dev, production, test."""

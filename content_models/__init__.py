@@ -1,0 +1,1 @@
+"""What editors curate: columns, districts, e-books, periodicals, video series, map sites, news."""

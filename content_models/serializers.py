@@ -1,0 +1,71 @@
+"""Serializer fields for the headless API: renditions, nested rows, resolved rich text."""
+
+from rest_framework import serializers
+from wagtail.images.api.fields import ImageRenditionField
+from wagtail.rich_text import expand_db_html
+
+# Small WebP renditions: phones on 2G get the 160-wide one; Chrome picks via srcset.
+COVER_WIDTHS = (160, 320, 640)
+
+
+def cover_rendition_fields(source: str) -> dict[str, ImageRenditionField]:
+    """One rendition field per width for the image at `source`, named cover_<width>."""
+    return {
+        f"w{width}": ImageRenditionField(f"width-{width}|format-webp|webpquality-70", source=source)
+        for width in COVER_WIDTHS
+    }
+
+
+class CoverSerializer(serializers.Serializer):
+    """An image as {alt, w160: {url, full_url, width, height, alt}, w320: …, w640: …}."""
+
+    alt = serializers.CharField(source="default_alt_text", read_only=True)
+
+    def get_fields(self) -> dict:
+        return {**super().get_fields(), **cover_rendition_fields("*")}
+
+
+class RichTextHTMLField(serializers.CharField):
+    """Rich text with internal page and document links resolved to real URLs."""
+
+    def to_representation(self, value: str) -> str:
+        return expand_db_html(value or "")
+
+
+class NamedSlugSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DocumentSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    url = serializers.CharField()
+    file_size = serializers.IntegerField(read_only=True)
+    file_extension = serializers.CharField(read_only=True)
+
+
+class EpisodeSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+    duration_seconds = serializers.IntegerField()
+    video_url = serializers.CharField()
+    video_file = DocumentSerializer(allow_null=True)
+    poster = CoverSerializer(allow_null=True)
+    transcript = serializers.CharField()
+    site_path = serializers.CharField()
+
+
+class IssueSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    number = serializers.IntegerField()
+    date = serializers.DateField(allow_null=True)
+    cover = CoverSerializer(allow_null=True)
+    table_of_contents = serializers.CharField()
+    document = DocumentSerializer(allow_null=True)
+    url = serializers.CharField()
+    site_path = serializers.CharField()
+
+
+class SitePhotoSerializer(serializers.Serializer):
+    caption = serializers.CharField()
+    image = CoverSerializer()

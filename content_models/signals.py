@@ -1,0 +1,25 @@
+"""Keep each district's workspace (section page, collection, editor group) in step with the district."""
+
+from django.db.models.signals import post_migrate, post_save
+from django.dispatch import receiver
+
+from .taxonomy import District
+
+
+@receiver(post_save, sender=District, dispatch_uid="district_workspace")
+def create_district_workspace(sender, instance: District, raw: bool = False, **kwargs) -> None:
+    if raw:
+        return
+    from .workspaces import ensure_district_workspace
+
+    ensure_district_workspace(instance)
+
+
+@receiver(post_migrate, dispatch_uid="city_workspace")
+def create_city_workspace(sender, app_config=None, **kwargs) -> None:
+    """After migrating, make sure the home page, the 全市 section and the city editors exist."""
+    if app_config is None or app_config.name != "content_models":
+        return
+    from .workspaces import ensure_city_workspace
+
+    ensure_city_workspace()

@@ -1,0 +1,116 @@
+"""Editor workspaces: the page tree, collections and groups that keep district editors in their district.
+
+Layout: 资源库首页 → one 全市 section (city editors) + one section per district. A district's editor
+group holds page permissions on its own section and image/document permissions on its own collection;
+the city editors' group holds them on the home page and the root collection, so it can do everything.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page, Site
+
+from .pages import HomePage, SectionPage
+from .taxonomy import District
+
+CITY_EDITORS = "市级编辑"
+CITY_SECTION_TITLE = "全市"
+PAGE_ACTIONS = ("add", "change", "publish", "lock", "unlock")
+MEDIA_ACTIONS = {"wagtailimages": ("add", "change", "choose"), "content_models": ("add", "change", "choose")}
+
+
+def page_permissions() -> list[Permission]:
+    page_type = ContentType.objects.get_for_model(Page)
+    return list(Permission.objects.filter(content_type=page_type, codename__in=[f"{a}_page" for a in PAGE_ACTIONS]))
+
+
+def media_permissions() -> list[Permission]:
+    codenames = [f"{action}_image" for action in MEDIA_ACTIONS["wagtailimages"]]
+    codenames += [f"{action}_librarydocument" for action in MEDIA_ACTIONS["content_models"]]
+    return list(Permission.objects.filter(codename__in=codenames, content_type__app_label__in=list(MEDIA_ACTIONS)))
+
+
+def ensure_home_page() -> HomePage:
+    """The library's home page, made the default site's root (replacing Wagtail's welcome page)."""
+    home = HomePage.objects.first()
+    if home:
+        return home
+    root = Page.get_first_root_node()
+    home = root.add_child(instance=HomePage(title="党史学习资源库", slug="library"))
+    site = Site.objects.filter(is_default_site=True).first()
+    if site:
+        old_root = site.root_page
+        site.root_page = home
+        site.site_name = "党史学习资源库"
+        site.save()
+        if old_root.specific_class is Page and not old_root.get_children().exists():
+            old_root.delete()
+    else:
+        Site.objects.create(hostname="localhost", root_page=home, is_default_site=True, site_name="党史学习资源库")
+    return home
+
+
+def grant(group: Group, page: Page, collection: Collection) -> None:
+    for permission in page_permissions():
+        GroupPagePermission.objects.get_or_create(group=group, page=page, permission=permission)
+    for permission in media_permissions():
+        GroupCollectionPermission.objects.get_or_create(group=group, collection=collection, permission=permission)
+    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
+
+
+@transaction.atomic
+def ensure_city_workspace() -> SectionPage:
+    """The home page, the city-wide section and the city editors' group; returns the city section."""
+    home = ensure_home_page()
+    section = SectionPage.objects.child_of(home).filter(district__isnull=True).first()
+    if section is None:
+        section = home.add_child(instance=SectionPage(title=CITY_SECTION_TITLE, slug="city"))
+        section.save_revision().publish()
+    group, _ = Group.objects.get_or_create(name=CITY_EDITORS)
+    grant(group, home, Collection.get_first_root_node())
+    snippet_codenames = [f"{a}_{m}" for a in ("add", "change") for m in ("column", "district")]
+    group.permissions.add(*Permission.objects.filter(content_type__app_label="content_models", codename__in=snippet_codenames))
+    return section
+
+
+@transaction.atomic
+def ensure_district_workspace(district: District) -> SectionPage:
+    """A district's section page, collection and editor group, created or renamed to match it."""
+    ensure_city_workspace()
+    home = HomePage.objects.get()
+    section = SectionPage.objects.filter(district=district).first()
+    if section is None:
+        section = home.add_child(instance=SectionPage(title=district.name, slug=district.slug, district=district))
+        section.save_revision().publish()
+    elif section.title != district.name:
+        section.title = district.name
+        section.save_revision().publish()
+
+    root_collection = Collection.get_first_root_node()
+    collection = find_district_collection(district)
+    if collection is None:
+        collection = root_collection.add_child(name=district.name)
+    elif collection.name != district.name:
+        collection.name = district.name
+        collection.save()
+
+    group = Group.objects.filter(name=district.editor_group_name).first() or Group.objects.filter(
+        page_permissions__page=section
+    ).exclude(name=CITY_EDITORS).first()
+    if group is None:
+        group = Group.objects.create(name=district.editor_group_name)
+    elif group.name != district.editor_group_name:
+        group.name = district.editor_group_name
+        group.save()
+    grant(group, section, collection)
+    return section
+
+
+def find_district_collection(district: District) -> Collection | None:
+    """The collection the district's editors already have rights on, else the one named after it."""
+    owned = (
+        Collection.objects.filter(group_permissions__group__page_permissions__page__sectionpage__district=district)
+        .exclude(depth=1)
+        .first()
+    )
+    return owned or Collection.objects.filter(name=district.name, depth=2).first()

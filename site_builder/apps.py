@@ -1,0 +1,8 @@
+"""Django app config: lets the CMS host run the builder (build_site command, rebuild tasks)."""
+
+from django.apps import AppConfig
+
+
+class SiteBuilderConfig(AppConfig):
+    name = "site_builder"
+    verbose_name = "静态站点"
