@@ -103,6 +103,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Production puts a web server in front of MEDIA_ROOT; dev and test let Django serve it.
+SERVE_MEDIA = False
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 
 # "default" runs Wagtail's own housekeeping (reference and admin search index) in the request, so the

@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make demo` (set up + run the demo) and `make test` (install + whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+
+.PHONY: install browser demo test lint bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian's chromium drives the browser tests; installed when missing (needs root, as on CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: install Debian's chromium package (sudo apt-get install chromium)"; fi; }
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --scale tiny --users
+	$(PY) manage.py run_demo --host $(HOST)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install browser lint
+	$(VENV)/bin/pytest
+
+bench: install
+	$(PY) bench/bench_cms.py --scale seed
+
+clean:
+	rm -rf var build .pytest_cache
