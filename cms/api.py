@@ -78,8 +78,8 @@ class PagePreviewAPIViewSet(PagesAPIViewSet):
     known_query_parameters = PagesAPIViewSet.known_query_parameters.union(["content_type", "token"])
 
     def listing_view(self, request):
-        page = self.get_object()
-        return Response(self.get_serializer(page).data)
+        self.action = "detail_view"  # every field of the draft, as the detail view would give
+        return Response(self.get_serializer(self.get_object()).data)
 
     def detail_view(self, request, pk):
         return self.listing_view(request)

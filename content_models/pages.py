@@ -19,6 +19,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 from wagtail_headless_preview.models import HeadlessPreviewMixin
 
+from .forms import LibraryItemForm
 from .serializers import (
     CoverSerializer,
     DocumentSerializer,
@@ -126,6 +127,7 @@ class LibraryItemPage(StaticSiteURLMixin, HeadlessPreviewMixin, Page):
     parent_page_types = ["content_models.SectionPage"]
     subpage_types: list[str] = []
     is_creatable = False
+    base_form_class = LibraryItemForm
 
     common_panels = [
         FieldPanel("summary"),
@@ -195,6 +197,7 @@ class EBookPage(LibraryItemPage):
     ] + LibraryItemPage.common_panels
 
     search_fields = LibraryItemPage.search_fields + [index.SearchField("authors"), index.FilterField("isbn")]
+    input_normalizers = {"isbn": normalize_isbn}
 
     api_fields = LibraryItemPage.api_fields + [
         APIField("authors"),
@@ -218,8 +221,6 @@ class EBookPage(LibraryItemPage):
 
     def clean(self) -> None:
         super().clean()
-        if self.isbn:
-            self.isbn = normalize_isbn(self.isbn)
         if not self.document_id and not self.reader_url:
             raise ValidationError({"reader_url": "请上传电子书文件或填写在线阅读地址（至少一项）。"})
 
@@ -246,6 +247,9 @@ class PeriodicalPage(LibraryItemPage):
         ),
     ] + LibraryItemPage.common_panels + [InlinePanel("issues", label="期", heading="各期")]
 
+    input_normalizers = {"issn": normalize_issn, "cn_number": normalize_cn}
+    unique_child_rows = {"issues": (("year", "number"), "{year}年第{number}期重复：同一刊物中每期的年份和期号不能相同。")}
+
     api_fields = LibraryItemPage.api_fields + [
         APIField("publisher"),
         APIField("issn"),
@@ -263,11 +267,6 @@ class PeriodicalPage(LibraryItemPage):
                 violation_error_message="已有使用该 ISSN 的党刊。",
             )
         ]
-
-    def clean(self) -> None:
-        super().clean()
-        self.issn = normalize_issn(self.issn) if self.issn else ""
-        self.cn_number = normalize_cn(self.cn_number) if self.cn_number else ""
 
 
 class PeriodicalIssue(models.Model):
@@ -320,6 +319,7 @@ class VideoSeriesPage(LibraryItemPage):
     ] + LibraryItemPage.common_panels + [InlinePanel("episodes", label="集", heading="各集")]
 
     search_fields = LibraryItemPage.search_fields + [index.SearchField("presenter")]
+    unique_child_rows = {"episodes": (("number",), "第{number}集的集数重复：同一专题中每集的集数不能相同。")}
 
     api_fields = LibraryItemPage.api_fields + [
         APIField("code"),

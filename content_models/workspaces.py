@@ -10,8 +10,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page, Site
 
+from .column_list import ensure_columns
 from .pages import HomePage, SectionPage
-from .taxonomy import District
+from .taxonomy import Column, District
 
 CITY_EDITORS = "市级编辑"
 CITY_SECTION_TITLE = "全市"
@@ -60,7 +61,8 @@ def grant(group: Group, page: Page, collection: Collection) -> None:
 
 @transaction.atomic
 def ensure_city_workspace() -> SectionPage:
-    """The home page, the city-wide section and the city editors' group; returns the city section."""
+    """The columns, home page, city-wide section and city editors' group; returns the city section."""
+    ensure_columns(Column)
     home = ensure_home_page()
     section = SectionPage.objects.child_of(home).filter(district__isnull=True).first()
     if section is None:

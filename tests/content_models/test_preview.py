@@ -1,0 +1,56 @@
+"""wagtail-headless-preview on Wagtail 8: the admin's preview hands out a token, the API returns the draft for it."""
+
+import time
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.test import override_settings
+from wagtail.test.utils.form_data import inline_formset, nested_form_data
+
+from content_models.models import EBookPage
+
+
+def preview_token(client, book: EBookPage, title: str) -> dict:
+    """Do what the admin's preview button does; return the client URL's query (content_type, token)."""
+    form = nested_form_data({
+        "title": title, "slug": book.slug, "summary": "草稿简介：尚未发布。", "authors": book.authors,
+        "publisher": book.publisher, "year": book.year, "isbn": book.isbn, "page_count": book.page_count,
+        "reader_url": book.reader_url, "tags": "", "comments": inline_formset([]),
+    })
+    form["columns"] = [str(c.pk) for c in book.columns.all()]
+    url = f"/admin/pages/{book.pk}/edit/preview/"
+    assert client.post(url, form).json()["is_valid"] is True
+    response = client.get(url)
+    assert response.status_code == 302
+    location = urlparse(response["Location"])
+    assert location.path == "/preview/"
+    return {key: values[0] for key, values in parse_qs(location.query).items()}
+
+
+@pytest.mark.django_db
+def test_preview_endpoint_returns_the_draft_for_a_valid_token(admin_client_zh, tiny_catalogue):
+    book = EBookPage.objects.live().first()
+    query = preview_token(admin_client_zh, book, "草稿：延安精神新编")
+    assert query["content_type"] == "content_models.ebookpage"
+    anonymous = admin_client_zh.__class__()  # the preview client needs no login, only the token
+    draft = anonymous.get("/api/v2/page_preview/", query).json()
+    assert draft["title"] == "草稿：延安精神新编" and draft["summary"] == "草稿简介：尚未发布。"
+    assert draft["site_path"] == f"/books/{book.pk}/"
+    # The draft stays a draft: the live API still shows the published title.
+    assert anonymous.get(f"/api/v2/pages/{book.pk}/").json()["title"] == book.title
+
+
+@pytest.mark.django_db
+def test_preview_endpoint_refuses_forged_and_expired_tokens(admin_client_zh, tiny_catalogue):
+    book = EBookPage.objects.live().first()
+    query = preview_token(admin_client_zh, book, "草稿：不应泄露的标题")
+    forged = {**query, "token": query["token"][:-3] + "abc"}
+    for bad in (forged, {**query, "token": "id=1:made-up:signature"}, {"content_type": query["content_type"]},
+                {**query, "content_type": "content_models.newspage"}):
+        response = admin_client_zh.get("/api/v2/page_preview/", bad)
+        assert response.status_code == 404
+        assert "不应泄露" not in response.content.decode()
+    time.sleep(1.1)
+    with override_settings(PREVIEW_TOKEN_MAX_AGE=1):
+        response = admin_client_zh.get("/api/v2/page_preview/", query)
+    assert response.status_code == 404 and "不应泄露" not in response.content.decode()
