@@ -1,0 +1,227 @@
+"""Benchmark the search core (jieba + Whoosh) on a synthetic, seeded party-history corpus; prints JSON.
+
+    .venv/bin/python bench/bench_search_core.py --docs 12000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TOPICS = [
+    "四个自信", "中国梦", "三会一课", "两学一做", "白山黑水", "党史学习教育", "四史学习", "不忘初心",
+    "牢记使命", "红色基因", "延安精神", "抗联精神", "东北抗日联军", "长征精神", "井冈山精神",
+    "红船精神", "西柏坡精神", "雷锋精神", "改革开放", "脱贫攻坚", "乡村振兴", "全面从严治党",
+    "社会主义核心价值观", "新时代", "中华民族伟大复兴", "抗美援朝", "遵义会议", "古田会议",
+]
+HEROES = ["杨靖宇", "赵尚志", "赵一曼", "李兆麟", "周保中", "雷锋", "焦裕禄", "黄大年", "王进喜"]
+DISTRICTS = [
+    ("nanguan", "南关区"), ("kuancheng", "宽城区"), ("chaoyang", "朝阳区"), ("erdao", "二道区"),
+    ("lvyuan", "绿园区"), ("shuangyang", "双阳区"), ("jiutai", "九台区"), ("yushu", "榆树市"),
+    ("dehui", "德惠市"), ("gongzhuling", "公主岭市"), ("nongan", "农安县"),
+    ("changchun-xinqu", "长春新区"), ("jingyue", "净月高新区"),
+]
+COLUMNS = ["shizheng-yaowen", "lingxiu-sixiang", "huihuang-licheng", "qiangguo-zhilu",
+           "sige-zixin", "sishi-xuexi", "zhongguo-meng"]
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+GIVEN = "建国明华红军志刚秀英海燕立新伟东丽娟春生文杰玉兰德胜"
+BOOK_FORMS = ["{t}学习读本", "{t}的历史与实践", "{t}干部读本", "图说{t}", "{t}百问百答", "{h}传", "{h}与{t}"]
+NEWS_FORMS = ["{d}开展{t}专题学习", "{d}社区党员参加{t}活动", "{d}举办{t}宣讲会", "{d}推进{t}走深走实"]
+SITE_FORMS = ["{h}纪念馆", "{d}{t}教育基地", "{d}党群服务中心", "{h}烈士陵园"]
+SERIES_FORMS = ["{t}", "走近{h}", "{t}故事汇", "百年{t}"]
+SENTENCES = [
+    "社区党员认真学习{t}，深刻领会其精神实质。", "{h}的事迹激励着一代又一代共产党员。",
+    "{d}组织党员开展主题党日活动，重温入党誓词。", "在白山黑水之间，东北抗日联军坚持了十四年的斗争。",
+    "通过三会一课制度，基层党组织的战斗堡垒作用不断增强。", "老党员讲述亲身经历，传承红色基因。",
+    "学习{t}要联系实际，做到学思用贯通、知信行统一。", "长春作为新中国汽车工业的摇篮，见证了国有企业改革的历程。",
+    "本期内容围绕{t}展开，共分为若干章节。", "{h}同志的精神永远值得我们学习。",
+]
+TYPE_SHARE = [("episode", 0.58), ("ebook", 0.13), ("series", 0.07), ("issue", 0.08),
+              ("periodical", 0.03), ("news", 0.08), ("site", 0.03)]
+
+HOT_QUERIES = ["四个自信", "中国梦", "三会一课", "白山黑水", "党史学习教育", "红色基因", "抗联精神", "两学一做"]
+RARE_QUERIES = ["赵一曼", "黄大年", "焦裕禄", "古田会议", "王进喜", "德惠市", "公主岭市", "西柏坡精神"]
+MULTI_QUERIES = ["杨靖宇 抗联精神 纪念馆", "南关区 党员 学习", "长春 国有企业 改革", "四个自信 读本 干部",
+                 "白山黑水 东北抗日联军 斗争", "中国梦 故事 新时代"]
+ODD_QUERIES = ["四个自心", "sigezixin", "title:*", "国有企业" * 40]
+PREFIXES = ["sgzx", "sige", "s", "四个", "四", "dsxx", "dang", "yjy", "杨", "kl", "hs", "zhongguo", "红色", "nanguan"]
+
+
+def _pick(rng: random.Random, seq: list):
+    return seq[rng.randrange(len(seq))]
+
+
+def _name(rng: random.Random) -> str:
+    return _pick(rng, list(SURNAMES)) + "".join(rng.sample(GIVEN, rng.choice((1, 2))))
+
+
+def _fill(form: str, rng: random.Random) -> str:
+    return form.format(t=_pick(rng, TOPICS), h=_pick(rng, HEROES), d=_pick(rng, DISTRICTS)[1])
+
+
+def _text(rng: random.Random, sentences: int) -> str:
+    return "".join(_fill(_pick(rng, SENTENCES), rng) for _ in range(sentences))
+
+
+def make_docs(count: int, seed: int) -> list[dict]:
+    """`count` deterministic documents shaped like the CMS API's search documents."""
+    rng = random.Random(seed)
+    docs = []
+    series_titles: list[str] = []
+    for i in range(count):
+        r = rng.random()
+        acc = 0.0
+        doc_type = TYPE_SHARE[-1][0]
+        for name, share in TYPE_SHARE:
+            acc += share
+            if r < acc:
+                doc_type = name
+                break
+        district_slug, _district = _pick(rng, DISTRICTS) if rng.random() < 0.3 else ("", "")
+        if doc_type == "ebook":
+            title, body = _fill(_pick(rng, BOOK_FORMS), rng), "目录 " + _text(rng, 12)
+        elif doc_type == "news":
+            title, body = _fill(_pick(rng, NEWS_FORMS), rng), _text(rng, 8)
+        elif doc_type == "site":
+            title, body = _fill(_pick(rng, SITE_FORMS), rng), _text(rng, 3)
+        elif doc_type == "series":
+            title, body = _fill(_pick(rng, SERIES_FORMS), rng), _text(rng, 4)
+            series_titles.append(title)
+        elif doc_type == "episode":
+            base = _pick(rng, series_titles) if series_titles else _pick(rng, TOPICS)
+            title, body = f"{base} 第{rng.randint(1, 40)}集", _text(rng, 15)  # transcript
+        else:
+            title, body = f"《{_pick(rng, TOPICS)}》{rng.randint(2015, 2023)}年第{rng.randint(1, 12)}期", _text(rng, 6)
+        docs.append({
+            "key": f"{doc_type}:{i}",
+            "type": doc_type,
+            "title": title,
+            "people": "、".join(_name(rng) for _ in range(rng.randint(0, 2))),
+            "summary": _text(rng, 2),
+            "body": body,
+            "columns": rng.sample(COLUMNS, rng.randint(1, 2)),
+            "district": district_slug,
+            "tags": rng.sample(TOPICS, 2),
+            "date": f"{rng.randint(2015, 2023)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "url": f"/{doc_type}/{i}/",
+            "cover": "",
+        })
+    return docs
+
+
+def _percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))], 3)
+
+    return {"p50": pct(50), "p95": pct(95), "p99": pct(99), "max": round(ordered[-1], 3),
+            "mean": round(statistics.fmean(ordered), 3), "n": len(ordered)}
+
+
+def _whoosh_distribution() -> str:
+    for dist in ("Whoosh-Reloaded", "wesh", "Whoosh"):
+        try:
+            return f"{dist}=={metadata.version(dist)}"
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=12000)
+    parser.add_argument("--seed", type=int, default=20210701)
+    parser.add_argument("--repeat", type=int, default=5, help="runs of the whole query set")
+    parser.add_argument("--index-dir", type=Path, default=None, help="default: a temporary directory")
+    args = parser.parse_args(argv)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figures = _run(args)
+    figures["warnings"] = sorted({f"{w.category.__name__}: {str(w.message)[:120]} ({Path(w.filename).name})"
+                                  for w in caught if w.category in (DeprecationWarning, SyntaxWarning,
+                                                                    PendingDeprecationWarning, FutureWarning)})
+    print(json.dumps(figures, ensure_ascii=False, indent=2))
+    return figures
+
+
+def _run(args: argparse.Namespace) -> dict:
+    t0 = time.perf_counter()
+    from search_index.analysis import get_dictionary
+    _ = get_dictionary().tokenizer  # first use loads jieba's dictionary
+    jieba_startup = time.perf_counter() - t0
+
+    from search_index.indexer import build_index, index_size_bytes, update_documents
+    from search_index.query import search, suggest
+
+    docs = make_docs(args.docs, args.seed)
+    index_dir = args.index_dir or Path(tempfile.mkdtemp(prefix="bench-search-"))
+    try:
+        t0 = time.perf_counter()
+        report = build_index(docs, index_dir)
+        build_s = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        update_documents([dict(docs[0], title="更新后的标题 四个自信")], index_dir)
+        update_one_s = time.perf_counter() - t0
+
+        queries = {"hot": HOT_QUERIES, "rare": RARE_QUERIES, "three_terms": MULTI_QUERIES, "odd": ODD_QUERIES}
+        for group in queries.values():  # warm-up: open searcher, load suggestion table
+            for q in group:
+                search(index_dir, q)
+        latency: dict[str, list[float]] = {name: [] for name in queries}
+        totals: dict[str, int] = {}
+        partial = 0
+        for _ in range(args.repeat):
+            for name, group in queries.items():
+                for q in group:
+                    t0 = time.perf_counter()
+                    result = search(index_dir, q)
+                    latency[name].append((time.perf_counter() - t0) * 1000)
+                    totals[q] = result.total
+                    partial += result.partial
+        suggest_ms = []
+        for _ in range(args.repeat * 4):
+            for prefix in PREFIXES:
+                t0 = time.perf_counter()
+                suggest(index_dir, prefix)
+                suggest_ms.append((time.perf_counter() - t0) * 1000)
+        all_ms = [ms for values in latency.values() for ms in values]
+        return {
+            "python": platform.python_version(),
+            "whoosh": _whoosh_distribution(),
+            "docs": args.docs,
+            "jieba_startup_s": round(jieba_startup, 3),
+            "build_s": round(build_s, 2),
+            "docs_per_s": round(args.docs / build_s, 1),
+            "index_size_bytes": index_size_bytes(index_dir),
+            "update_one_doc_s": round(update_one_s, 3),
+            "query_ms": _percentiles(all_ms),
+            "query_ms_by_group": {name: _percentiles(values) for name, values in latency.items()},
+            "suggest_ms": _percentiles(suggest_ms),
+            "partial_results": partial,
+            "hits_sample": {q: totals[q] for q in (HOT_QUERIES[0], RARE_QUERIES[0], MULTI_QUERIES[0], "四个自心")},
+            "dictionary_version": report.dictionary_version,
+        }
+    finally:
+        if args.index_dir is None:
+            shutil.rmtree(index_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

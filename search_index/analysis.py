@@ -1,0 +1,332 @@
+"""Chinese text analysis for the search index: normalisation, the jieba dictionary and a Whoosh analyzer.
+
+Indexing and querying must cut text with the same dictionary; `Dictionary.version` names it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jieba
+import zhconv
+from whoosh.analysis import Analyzer, Token, Tokenizer
+
+# Imported from its defining module: the wesh fork no longer re-exports it from whoosh.analysis.
+from whoosh.analysis.analyzers import CompositeAnalyzer
+
+# Bump when the tokenizer's behaviour changes (normalisation, stop list handling, frequencies),
+# so every index built by older code reports itself stale.
+ANALYZER_VERSION = "1"
+
+DICTIONARY_DIR = Path(__file__).resolve().parent / "dictionary"
+SHIPPED_TERM_FILES = (
+    DICTIONARY_DIR / "party_terms.txt",
+    DICTIONARY_DIR / "changchun_districts.txt",
+)
+STOPWORDS_FILE = DICTIONARY_DIR / "stopwords.txt"
+
+# Frequency given to custom terms. jieba's own suggest_freq() often returns 1 for unknown
+# words, which is too weak to keep e.g. 三会一课 whole; a fixed floor keeps terms whole
+# without being so large that they swallow neighbours: measured, 1000 keeps 中国梦想 as
+# 中国/梦想 while 3000 already cuts it 中国梦/想.
+CUSTOM_TERM_FREQ = 1000
+
+# Longest term accepted from editors: longer strings are sentences, not dictionary words.
+MAX_TERM_LENGTH = 30
+
+# Only tokens containing a letter, digit or CJK ideograph are kept; punctuation, spaces and
+# symbols are dropped (emoji included).
+_WORDLIKE = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+# How many dictionary versions keep a jieba tokenizer in memory (each costs ~50 MB).
+_MAX_CACHED_DICTIONARIES = 3
+
+
+def normalize_text(text: str) -> str:
+    """Fold full-width/half-width forms (NFKC), case, and traditional → simplified Chinese."""
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return zhconv.convert(folded, "zh-hans")
+
+
+def _read_lines(path: Path) -> list[str]:
+    """Non-empty, non-comment lines of a UTF-8 data file."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(
+            f"search dictionary file {path} is missing; it ships with the search_index package, "
+            "reinstall or restore it from git"
+        ) from exc
+    lines = []
+    for line in raw.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            lines.append(line)
+    return lines
+
+
+def shipped_terms() -> list[str]:
+    """The party-history terms and district names shipped in search_index/dictionary/."""
+    terms: list[str] = []
+    for path in SHIPPED_TERM_FILES:
+        terms.extend(_read_lines(path))
+    return terms
+
+
+def load_stopwords() -> frozenset[str]:
+    """The small stop list in dictionary/stopwords.txt, normalised like any text."""
+    return frozenset(normalize_text(word) for word in _read_lines(STOPWORDS_FILE))
+
+
+def clean_term(term: str) -> str:
+    """Normalise one dictionary term; raise ValueError if it cannot be a jieba word."""
+    cleaned = normalize_text(term).strip()
+    if not cleaned:
+        raise ValueError("a dictionary term is empty after normalisation")
+    if any(ch.isspace() for ch in cleaned):
+        # jieba's user dictionaries cannot hold spaces, and a phrase is better served by
+        # phrase search than by a single token.
+        raise ValueError(f"dictionary term {term!r} contains whitespace; add its words separately")
+    if len(cleaned) > MAX_TERM_LENGTH:
+        raise ValueError(f"dictionary term {term!r} is longer than {MAX_TERM_LENGTH} characters")
+    return cleaned
+
+
+def effective_terms(extra_terms: Iterable[str] = ()) -> tuple[str, ...]:
+    """Sorted, de-duplicated normalised terms: shipped files plus the editors' extra terms."""
+    terms = {clean_term(t) for t in shipped_terms()}
+    terms.update(clean_term(t) for t in extra_terms if t and t.strip())
+    return tuple(sorted(terms))
+
+
+def version_of_terms(terms: Iterable[str]) -> str:
+    """Stable short hash of a term list plus ANALYZER_VERSION."""
+    digest = hashlib.sha256()
+    digest.update(f"analyzer:{ANALYZER_VERSION}\n".encode())
+    for term in sorted(set(terms)):
+        digest.update(term.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()[:16]
+
+
+def dictionary_version(extra_terms: Iterable[str] = ()) -> str:
+    """The version an index built now with these extra terms would record."""
+    return version_of_terms(effective_terms(extra_terms))
+
+
+@dataclass
+class Dictionary:
+    """One effective term list and the private jieba tokenizer loaded with it (built lazily)."""
+
+    terms: tuple[str, ...]
+    version: str
+    _tokenizer: jieba.Tokenizer | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def tokenizer(self) -> jieba.Tokenizer:
+        if self._tokenizer is None:
+            with self._lock:
+                if self._tokenizer is None:
+                    self._tokenizer = _tokenizer_with_terms(self.terms)
+        return self._tokenizer
+
+
+_base_lock = threading.Lock()
+_base_tokenizer: jieba.Tokenizer | None = None
+_dictionaries_lock = threading.Lock()
+_dictionaries: OrderedDict[str, Dictionary] = OrderedDict()
+
+
+def _base() -> jieba.Tokenizer:
+    """jieba's stock dictionary, loaded once per process into a private tokenizer."""
+    global _base_tokenizer
+    with _base_lock:
+        if _base_tokenizer is None:
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            _base_tokenizer = tokenizer
+    return _base_tokenizer
+
+
+def _tokenizer_with_terms(terms: tuple[str, ...]) -> jieba.Tokenizer:
+    """A private jieba tokenizer: the stock dictionary (copied, not reloaded) plus our terms."""
+    base = _base()
+    tokenizer = jieba.Tokenizer()
+    # Copying the prefix dict takes ~15 ms, reloading it from disk ~600 ms; the global
+    # jieba.dt is never touched, so other code using jieba keeps its own behaviour.
+    tokenizer.FREQ = dict(base.FREQ)
+    tokenizer.total = base.total
+    tokenizer.initialized = True
+    for term in terms:
+        freq = max(tokenizer.suggest_freq(term, tune=False), CUSTOM_TERM_FREQ)
+        tokenizer.add_word(term, freq=freq)
+    return tokenizer
+
+
+def get_dictionary(extra_terms: Iterable[str] = ()) -> Dictionary:
+    """The (cached) dictionary for the shipped terms plus `extra_terms`."""
+    return dictionary_for_terms(effective_terms(extra_terms))
+
+
+def dictionary_for_terms(terms: Iterable[str]) -> Dictionary:
+    """The (cached) dictionary for an exact effective term list, e.g. one stored in an index."""
+    terms = tuple(sorted(set(terms)))
+    version = version_of_terms(terms)
+    with _dictionaries_lock:
+        found = _dictionaries.get(version)
+        if found is not None:
+            _dictionaries.move_to_end(version)
+            return found
+        found = Dictionary(terms=terms, version=version)
+        _dictionaries[version] = found
+        while len(_dictionaries) > _MAX_CACHED_DICTIONARIES:
+            _dictionaries.popitem(last=False)
+        return found
+
+
+_stopwords: frozenset[str] | None = None
+
+
+def stopwords() -> frozenset[str]:
+    """The stop list, read once."""
+    global _stopwords
+    if _stopwords is None:
+        _stopwords = load_stopwords()
+    return _stopwords
+
+
+@dataclass(frozen=True)
+class Word:
+    """One analysed token: text, sequential position, and character span in the normalised text."""
+
+    text: str
+    pos: int
+    start: int
+    end: int
+
+
+def analyze(text: str, dictionary: Dictionary, *, search_mode: bool) -> Iterator[Word]:
+    """Cut normalised text into words with sequential positions.
+
+    In search mode each word longer than two characters is followed by its jieba sub-words
+    (2- and 3-grams that are dictionary words), all at the SAME position as the containing
+    word, so phrase queries over whole words still line up. Stop words, punctuation and
+    whitespace are dropped without using up a position, so the query side (which drops them
+    too) lines up with the index side.
+    """
+    normalized = normalize_text(text)
+    if not normalized:
+        return
+    tokenizer = dictionary.tokenizer
+    stops = stopwords()
+    freq = tokenizer.FREQ
+    pos = 0
+    offset = 0
+    for word in tokenizer.cut(normalized, HMM=True):
+        start = offset
+        offset += len(word)
+        if word in stops or not _WORDLIKE.search(word):
+            continue
+        yield Word(word, pos, start, offset)
+        if search_mode and len(word) > 2:
+            seen = {word}
+            for size in (2, 3):
+                if len(word) <= size:
+                    continue
+                for i in range(len(word) - size + 1):
+                    sub = word[i : i + size]
+                    if sub not in seen and freq.get(sub) and sub not in stops:
+                        seen.add(sub)
+                        yield Word(sub, pos, start + i, start + i + size)
+        pos += 1
+
+
+def query_words(text: str, dictionary: Dictionary) -> list[str]:
+    """Whole words of a query (no sub-words), in order, duplicates removed."""
+    seen: dict[str, None] = {}
+    for word in analyze(text, dictionary, search_mode=False):
+        seen.setdefault(word.text, None)
+    return list(seen)
+
+
+def sub_words(word: str, dictionary: Dictionary) -> list[str]:
+    """jieba's search-mode sub-words of one word (excluding the word itself)."""
+    return [w.text for w in analyze(word, dictionary, search_mode=True) if w.text != word]
+
+
+class JiebaTokenizer(Tokenizer):
+    """Whoosh tokenizer over `analyze()`; pickled into the index schema with its exact term list.
+
+    Storing the terms (not a reference to a global) means an index always queries with the
+    dictionary it was built with, even after the shipped files or the editors' terms change;
+    `index_is_stale()` is what tells that a rebuild is due.
+    """
+
+    def __init__(self, terms: Iterable[str]):
+        self.terms = tuple(sorted(set(terms)))
+        self.version = version_of_terms(self.terms)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JiebaTokenizer) and other.version == self.version
+
+    def __hash__(self) -> int:
+        return hash(self.version)
+
+    def __getstate__(self) -> dict:
+        return {"terms": self.terms, "version": self.version}
+
+    def __setstate__(self, state: dict) -> None:
+        self.terms = tuple(state["terms"])
+        self.version = version_of_terms(self.terms)
+
+    @property
+    def dictionary(self) -> Dictionary:
+        return dictionary_for_terms(self.terms)
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        if not isinstance(value, str):
+            raise TypeError(f"JiebaTokenizer needs str, got {type(value).__name__}")
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        # Whoosh passes mode="index" when indexing; sub-words only belong in the index, the
+        # query side asks for whole words and falls back to sub-words itself (see query.py).
+        search_mode = mode == "index"
+        for word in analyze(value, self.dictionary, search_mode=search_mode):
+            token.text = word.text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = word.text
+            if positions:
+                token.pos = start_pos + word.pos
+            if chars:
+                token.startchar = start_char + word.start
+                token.endchar = start_char + word.end
+            yield token
+
+
+def ChineseAnalyzer(terms: Iterable[str]) -> Analyzer:
+    """The analyzer for every text field: jieba with our dictionary, NFKC, lowercase, zh-hans."""
+    # A bare tokenizer is wrapped in a CompositeAnalyzer so the schema's field sees an Analyzer.
+    return CompositeAnalyzer(JiebaTokenizer(terms))

@@ -1,0 +1,110 @@
+"""Tests for building, swapping and incrementally updating the index."""
+
+from __future__ import annotations
+
+import pytest
+
+from search_index.indexer import (
+    IndexNotFoundError,
+    build_index,
+    current_generation,
+    delete_documents,
+    index_info,
+    index_is_stale,
+    index_size_bytes,
+    update_documents,
+)
+from search_index.query import open_snapshot, search
+
+
+def _doc(key: str, title: str, **extra) -> dict:
+    return {"key": key, "type": "news", "title": title, "url": f"/n/{key}/", **extra}
+
+
+def test_index_records_dictionary_version_and_detects_stale(tmp_path):
+    build_index([_doc("news:1", "红色物业进社区")], tmp_path)
+    assert not index_is_stale(tmp_path)
+    assert index_is_stale(tmp_path, extra_terms=["红色物业"])
+    build_index([_doc("news:1", "红色物业进社区")], tmp_path, extra_terms=["红色物业"])
+    assert not index_is_stale(tmp_path, extra_terms=["红色物业"])
+    assert index_is_stale(tmp_path)
+    # The index queries with the dictionary it was built with: 红色物业 is one word there.
+    assert search(tmp_path, "红色物业").words == ["红色物业"]
+
+
+def test_missing_index_is_stale_and_reports_how_to_fix(tmp_path):
+    assert index_is_stale(tmp_path / "nothing")
+    with pytest.raises(IndexNotFoundError, match="build one first"):
+        current_generation(tmp_path / "nothing")
+
+
+def test_reader_opened_before_rebuild_keeps_answering(tmp_path):
+    build_index([_doc("news:1", "延安精神永放光芒")], tmp_path)
+    old = open_snapshot(tmp_path)
+    build_index([_doc("news:2", "抗联精神代代相传")], tmp_path)
+
+    assert [h.key for h in search(old, "延安精神").hits] == ["news:1"]
+    assert [h.key for h in search(tmp_path, "抗联精神").hits] == ["news:2"]
+    assert search(tmp_path, "延安精神").total == 0
+    old.close()
+
+
+def test_old_generations_are_pruned(tmp_path):
+    for i in range(5):
+        build_index([_doc(f"news:{i}", "延安精神")], tmp_path)
+    generations = [p for p in tmp_path.iterdir() if p.name.startswith("gen-")]
+    assert len(generations) == 3
+    assert current_generation(tmp_path) in generations
+
+
+def test_incremental_update_and_delete(tmp_path):
+    build_index([_doc("news:1", "延安精神"), _doc("news:2", "井冈山精神")], tmp_path)
+    assert search(tmp_path, "西柏坡精神").total == 0
+
+    update_documents([_doc("news:3", "西柏坡精神"), _doc("news:1", "遵义会议")], tmp_path)
+    assert [h.key for h in search(tmp_path, "西柏坡精神").hits] == ["news:3"]
+    assert search(tmp_path, "延安精神").total == 0  # news:1 was replaced, not duplicated
+    assert [h.key for h in search(tmp_path, "遵义会议").hits] == ["news:1"]
+
+    assert delete_documents(["news:3", "news:missing"], tmp_path) == 1
+    assert search(tmp_path, "西柏坡精神").total == 0
+    assert index_info(tmp_path)["doc_count"] == 2
+    assert index_size_bytes(tmp_path) > 0
+
+
+def test_bad_document_is_rejected_with_its_key_and_nothing_is_written(tmp_path):
+    build_index([_doc("news:1", "延安精神")], tmp_path)
+    with pytest.raises(ValueError, match="news:9.*date"):
+        update_documents([_doc("news:8", "长征精神"), _doc("news:9", "x", date="2021/7/1")], tmp_path)
+    assert search(tmp_path, "长征精神").total == 0
+
+
+def test_duplicate_keys_in_a_build_keep_the_last(tmp_path):
+    build_index([_doc("news:1", "延安精神"), _doc("news:1", "长征精神")], tmp_path)
+    assert index_info(tmp_path)["doc_count"] == 1
+    assert search(tmp_path, "长征精神").total == 1
+
+
+def test_update_during_a_rebuild_is_not_lost(tmp_path):
+    build_index([_doc("news:1", "延安精神")], tmp_path)
+
+    def slow_api_feed():
+        yield _doc("news:1", "延安精神")
+        # An editor publishes while the full rebuild is still reading the API.
+        update_documents([_doc("news:2", "红船精神")], tmp_path)
+        yield _doc("news:3", "长征精神")
+
+    build_index(slow_api_feed(), tmp_path)
+    assert [h.key for h in search(tmp_path, "红船精神").hits] == ["news:2"]
+    assert index_info(tmp_path)["doc_count"] == 3
+    assert not index_info(tmp_path)["building"]
+
+
+def test_second_writer_times_out_with_an_actionable_error(tmp_path):
+    from search_index.indexer import WRITE_LOCK, IndexBusyError, _file_lock
+
+    build_index([_doc("news:1", "延安精神")], tmp_path)
+    with _file_lock(tmp_path / WRITE_LOCK, 1.0, "write"):
+        with pytest.raises(IndexBusyError, match="retry"):
+            update_documents([_doc("news:2", "长征精神")], tmp_path, lock_timeout=0.2)
+    assert update_documents([_doc("news:2", "长征精神")], tmp_path) == 1

@@ -1,0 +1,143 @@
+"""Tests for search(): phrases, digits, folding, facets, filters, fallback, snippets, corrections."""
+
+from __future__ import annotations
+
+from search_index.analysis import get_dictionary
+from search_index.indexer import build_index, update_documents
+from search_index.query import open_snapshot, search, suggest
+
+
+def keys(result) -> list[str]:
+    return [h.key for h in result.hits]
+
+
+def test_word_query_finds_adjacent_words_not_scattered_ones(built_index):
+    # ebook:2 has 国有 … 企业 far apart; only ebook:1 has 国有企业.
+    result = search(built_index, "国有企业")
+    assert keys(result) == ["ebook:1"]
+
+
+def test_phrase_query_uses_word_positions(built_index):
+    # With character offsets as positions (stock jieba analyzer) this phrase could never match.
+    from whoosh.query import Phrase
+
+    snap = open_snapshot(built_index)
+    hits = snap.searcher.search(Phrase("summary", ["国有企业", "改革"]))
+    assert [h["key"] for h in hits] == ["ebook:1"]
+    snap.close()
+
+
+def test_multi_word_query_ranks_the_phrase_first(built_index):
+    result = search(built_index, "国有企业改革")
+    assert keys(result)[0] == "ebook:1"
+    assert not result.used_or_fallback
+
+
+def test_episode_number_matches_only_that_episode(built_index):
+    assert keys(search(built_index, "第3集")) == ["episode:31"]
+    assert keys(search(built_index, "第4集")) == ["episode:32"]
+
+
+def test_full_width_query_and_document_match(built_index):
+    assert keys(search(built_index, "abc123")) == ["news:5"]
+    assert keys(search(built_index, "ＡＢＣ１２３")) == ["news:5"]
+
+
+def test_traditional_query_finds_simplified_and_back(built_index):
+    assert "news:5" in keys(search(built_index, "黨史"))
+    assert "periodical:7" in keys(search(built_index, "党史"))
+
+
+def test_custom_term_is_searchable_as_one_word(built_index):
+    result = search(built_index, "三会一课")
+    assert result.words == ["三会一课"]
+    assert keys(result) == ["news:5"]
+
+
+def test_facets_count_every_match_before_filters(built_index):
+    result = search(built_index, "东北抗日联军", type="episode")
+    assert result.total == 2
+    assert result.facets["type"] == {"episode": 2, "site": 1}
+    assert result.facets["column"] == {"huihuang-licheng": 3}
+    assert set(keys(result)) == {"episode:31", "episode:32"}
+
+
+def test_multi_valued_column_facet_counts_each_column(built_index):
+    result = search(built_index, "党史")
+    assert result.facets["column"] == {"sishi-xuexi": 2, "sige-zixin": 1}
+    assert result.facets["district"] == {"chaoyang": 1, "nanguan": 1}
+
+
+def test_filters_by_type_column_and_district(built_index):
+    assert keys(search(built_index, "党史", column="sige-zixin")) == ["news:5"]
+    assert keys(search(built_index, "党史", district="chaoyang")) == ["periodical:7"]
+    assert search(built_index, "党史", type="ebook").total == 0
+    # Filters alone browse everything in them.
+    assert set(keys(search(built_index, "", district="nanguan"))) == {"news:5", "series:8"}
+
+
+def test_and_first_then_or_fallback(built_index):
+    strict = search(built_index, "杨靖宇 陵园")
+    assert keys(strict) == ["site:6"] and not strict.used_or_fallback
+    loose = search(built_index, "杨靖宇 中国梦")
+    assert not any(True for _ in []) and loose.used_or_fallback
+    assert set(keys(loose)) == {"site:6", "series:8"}
+
+
+def test_paging(built_index):
+    first = search(built_index, "白山黑水", per_page=1, page=1)
+    second = search(built_index, "白山黑水", per_page=1, page=2)
+    assert first.total == 2 and first.pages == 2
+    assert {*keys(first), *keys(second)} == {"episode:31", "episode:32"}
+
+
+def test_snippet_marks_matches_and_escapes_everything_else(built_index):
+    hit = search(built_index, "四个自信").hits[0]
+    assert "<mark>四个自信</mark>" in hit.snippet_html
+    assert "<script>" not in hit.snippet_html
+    assert "&lt;script&gt;" in hit.snippet_html
+    assert hit.columns == ["sige-zixin", "sishi-xuexi"]
+    assert hit.url == "/news/5/"
+
+
+def test_correction_for_two_character_typo(built_index):
+    result = search(built_index, "四个自心")
+    assert result.corrected_query == "四个自信"
+    result = search(built_index, "党史学系")
+    assert result.corrected_query == "党史学习"
+
+
+def test_pure_pinyin_gets_a_chinese_correction(built_index):
+    assert search(built_index, "sigezixin").corrected_query == "四个自信"
+
+
+def test_latin_typo_correction_uses_whoosh_spelling(tmp_path):
+    build_index([{"key": "news:1", "type": "news", "title": "Marxism 学习"}], tmp_path)
+    assert search(tmp_path, "marxsim").corrected_query == "marxism"
+
+
+def test_no_correction_when_results_exist(built_index):
+    assert search(built_index, "四个自信").corrected_query is None
+
+
+def test_suggest_by_initials_pinyin_and_chinese_prefix(built_index):
+    assert suggest(built_index, "sgzx")[0] == "四个自信"
+    assert "四个自信" in suggest(built_index, "sige")
+    assert "四个自信" in suggest(built_index, "si'ge")
+    assert "四个自信" in suggest(built_index, "四个")
+    assert "杨靖宇" in suggest(built_index, "yjy")
+    assert suggest(built_index, "") == []
+    assert len(suggest(built_index, "s", limit=3)) <= 3
+
+
+def test_suggestions_follow_incremental_updates(tmp_path):
+    build_index([{"key": "news:1", "type": "news", "title": "延安精神"}], tmp_path)
+    assert "西柏坡精神" not in suggest(tmp_path, "xbp")
+    update_documents([{"key": "news:2", "type": "news", "title": "西柏坡精神"}], tmp_path)
+    assert "西柏坡精神" in suggest(tmp_path, "xbp")
+
+
+def test_query_uses_the_dictionary_stored_with_the_index(built_index):
+    snap = open_snapshot(built_index)
+    assert snap.dictionary.version == get_dictionary().version
+    snap.close()
