@@ -26,6 +26,15 @@ class PublicPagesAPIViewSet(PagesAPIViewSet):
     def get_base_queryset(self):
         return public_pages(super().get_base_queryset())
 
+    def get_queryset(self):
+        # A builder pages through everything: fetch related rows per page of 500, not per item.
+        queryset = super().get_queryset()
+        if issubclass(queryset.model, LibraryItemPage):
+            queryset = queryset.select_related("locale", "cover", "district").prefetch_related(
+                "columns", "tags", "cover__renditions", *queryset.model.api_prefetch
+            )
+        return queryset
+
 
 class PublicMediaMixin:
     """Images and documents are listed only when a live, public page uses them."""

@@ -28,6 +28,7 @@ from .serializers import (
     NamedSlugSerializer,
     RichTextHTMLField,
     SitePhotoSerializer,
+    TagNamesField,
 )
 from .taxonomy import Column, District
 from .validators import (
@@ -128,6 +129,7 @@ class LibraryItemPage(StaticSiteURLMixin, HeadlessPreviewMixin, Page):
     subpage_types: list[str] = []
     is_creatable = False
     base_form_class = LibraryItemForm
+    api_prefetch: tuple[str, ...] = ()  # related rows the API serialises, fetched in bulk
 
     common_panels = [
         FieldPanel("summary"),
@@ -146,7 +148,7 @@ class LibraryItemPage(StaticSiteURLMixin, HeadlessPreviewMixin, Page):
         APIField("cover", serializer=CoverSerializer(allow_null=True)),
         APIField("columns", serializer=NamedSlugSerializer(many=True)),
         APIField("district", serializer=NamedSlugSerializer(allow_null=True)),
-        APIField("tags"),
+        APIField("tags", serializer=TagNamesField(read_only=True)),
         APIField("last_published_at"),
     ]
 
@@ -198,6 +200,7 @@ class EBookPage(LibraryItemPage):
 
     search_fields = LibraryItemPage.search_fields + [index.SearchField("authors"), index.FilterField("isbn")]
     input_normalizers = {"isbn": normalize_isbn}
+    api_prefetch = ("document",)
 
     api_fields = LibraryItemPage.api_fields + [
         APIField("authors"),
@@ -248,6 +251,7 @@ class PeriodicalPage(LibraryItemPage):
     ] + LibraryItemPage.common_panels + [InlinePanel("issues", label="期", heading="各期")]
 
     input_normalizers = {"issn": normalize_issn, "cn_number": normalize_cn}
+    api_prefetch = ("issues__cover__renditions", "issues__document")
     unique_child_rows = {"issues": (("year", "number"), "{year}年第{number}期重复：同一刊物中每期的年份和期号不能相同。")}
 
     api_fields = LibraryItemPage.api_fields + [
@@ -319,6 +323,7 @@ class VideoSeriesPage(LibraryItemPage):
     ] + LibraryItemPage.common_panels + [InlinePanel("episodes", label="集", heading="各集")]
 
     search_fields = LibraryItemPage.search_fields + [index.SearchField("presenter")]
+    api_prefetch = ("episodes__poster__renditions", "episodes__video_file")
     unique_child_rows = {"episodes": (("number",), "第{number}集的集数重复：同一专题中每集的集数不能相同。")}
 
     api_fields = LibraryItemPage.api_fields + [
@@ -394,6 +399,7 @@ class MapSitePage(LibraryItemPage):
     ]
 
     search_fields = LibraryItemPage.search_fields + [index.SearchField("address")]
+    api_prefetch = ("photos__image__renditions", "related_links")
 
     api_fields = LibraryItemPage.api_fields + [
         APIField("kind"),
@@ -413,9 +419,10 @@ class MapSitePage(LibraryItemPage):
     @property
     def related_items(self) -> list[dict]:
         """Related resources that are themselves public; private ones are left out."""
-        pages = LibraryItemPage.objects.filter(
-            pk__in=self.related_links.values("related_id"), live=True, district_only=False
-        ).specific()
+        related_ids = [link.related_id for link in self.related_links.all()]
+        if not related_ids:
+            return []
+        pages = LibraryItemPage.objects.filter(pk__in=related_ids, live=True, district_only=False).specific()
         return [{"id": p.pk, "title": p.title, "item_type": p.item_type, "site_path": p.site_path} for p in pages]
 
 

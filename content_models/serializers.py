@@ -32,6 +32,13 @@ class RichTextHTMLField(serializers.CharField):
         return expand_db_html(value or "")
 
 
+class TagNamesField(serializers.Field):
+    """Tag names, sorted; reads the prefetched tags instead of querying per item."""
+
+    def to_representation(self, value) -> list[str]:
+        return sorted(tag.name for tag in value.all())
+
+
 class NamedSlugSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
