@@ -14,11 +14,12 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
-# Debian's chromium drives the browser tests; installed when missing (needs root, as on CI).
+# Debian's chromium drives the browser tests, with a CJK font for readable screenshots;
+# installed when missing (needs root, as on CI).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing: install Debian's chromium package (sudo apt-get install chromium)"; fi; }
+	@if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install chromium fonts-wqy-microhei"; fi; fi
 
 demo: install
 	$(PY) manage.py migrate --noinput

@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 # Exit codes beyond argparse's 2 for usage errors.
 EXIT_FAILED = 1
@@ -123,9 +124,70 @@ def run_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-# One entry per subcommand. The `build` subcommand is added here as add_build_command.
+def add_build_command(subparsers: Subparsers) -> None:
+    """Register ``build``: render the static site from the CMS's public API into a folder."""
+    parser = subparsers.add_parser(
+        "build",
+        help="render the site from the CMS API into a folder",
+        description=(
+            "Read the published catalogue from the CMS API over HTTP and write the static site "
+            f"(pages, feeds, map data, covers) into a folder. Exit codes: 0 done, {EXIT_FAILED} the "
+            "CMS could not be read or the folder is unsuitable, 2 bad arguments."
+        ),
+    )
+    parser.add_argument("--api", required=True, metavar="URL", help="the CMS API, e.g. http://cms.example.cn/api/v2/")
+    parser.add_argument("--out", required=True, metavar="DIR", help="the folder for the built site")
+    add_site_options(parser)
+    parser.add_argument("--json", action="store_true", help="print the build figures as JSON")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each step")
+    parser.set_defaults(handler=run_build)
+
+
+def add_site_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared with ``manage.py build_site``: where the public site, search and hot words live."""
+    parser.add_argument("--site-url", help="public address of the static site (default: PUBLIC_SITE_URL)")
+    parser.add_argument("--search-url", help="search page the search box submits to (default: SEARCH_URL, else /search/ on the CMS host)")
+    parser.add_argument("--hot-words", metavar="FILE_OR_URL", help="hot words as JSON (default: HOT_WORDS_URL, else the most used tags)")
+
+
+def site_config(args: argparse.Namespace):
+    """A SiteConfig from the shared options; unset options keep the defaults (from the environment)."""
+    from dataclasses import replace
+
+    from site_builder.pages import SiteConfig
+
+    overrides = {
+        "site_url": args.site_url.rstrip("/") if args.site_url else None,
+        "search_url": args.search_url,
+        "hot_words_source": args.hot_words,
+    }
+    return replace(SiteConfig(), **{key: value for key, value in overrides.items() if value})
+
+
+def run_build(args: argparse.Namespace) -> int:
+    """Handle ``build``; returns the exit code. The progress bar shows only on a terminal."""
+    from site_builder.build import BuildError, build_site
+    from site_builder.source import CMSUnavailable
+
+    try:
+        result = build_site(args.api, Path(args.out), progress=sys.stderr.isatty(), config=site_config(args))
+    except (CMSUnavailable, BuildError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(result.summary()))
+    else:
+        print(
+            f"Built {result.pages} pages ({result.files} files, {result.bytes / 1048576:.1f} MB) into "
+            f"{args.out} in {result.seconds:.1f} s; removed {len(result.removed)} stale files."
+        )
+    return 0
+
+
+# One entry per subcommand.
 COMMANDS: list[Callable[[Subparsers], None]] = [
     add_publish_command,
+    add_build_command,
 ]
 
 

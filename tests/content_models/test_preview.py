@@ -1,5 +1,6 @@
 """wagtail-headless-preview on Wagtail 8: the admin's preview hands out a token, the API returns the draft for it."""
 
+import re
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -54,3 +55,21 @@ def test_preview_endpoint_refuses_forged_and_expired_tokens(admin_client_zh, tin
     with override_settings(PREVIEW_TOKEN_MAX_AGE=1):
         response = admin_client_zh.get("/api/v2/page_preview/", query)
     assert response.status_code == 404 and "不应泄露" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_admin_preview_renders_the_draft_with_the_sites_theme(admin_client_zh, tiny_catalogue):
+    book = EBookPage.objects.live().first()
+    query = preview_token(admin_client_zh, book, "草稿：四个自信新读本")
+    response = admin_client_zh.__class__().get("/preview/", query)
+    assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+    html = response.content.decode()
+    assert "草稿：四个自信新读本" in html and "尚未发布的草稿" in html
+    # The same template as the live page: the static build's item page shares its skeleton.
+    from site_builder.render import render_item_page
+
+    live = render_item_page(admin_client_zh.get(f"/api/v2/pages/{book.pk}/").json())
+    assert re.findall(r'class="([^"]+)"', live)[:5] == re.findall(r'class="([^"]+)"', html.replace(
+        re.search(r'<p role="status".*?</p>', html).group(0), ""))[:5]
+    forged = admin_client_zh.__class__().get("/preview/", {**query, "token": "forged"})
+    assert forged.status_code == 404 and "草稿" not in forged.content.decode().replace("预览链接无效", "")

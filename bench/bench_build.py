@@ -1,0 +1,98 @@
+"""Benchmark the static-site build at a stated scale: a full build from the CMS API over HTTP. Prints one JSON object.
+
+Usage: .venv/bin/python bench/bench_build.py --scale seed [--api URL] [--out DIR] [--runs 1]
+Without --api it seeds the database (DANGSHI_VAR_DIR / DATABASE_URL decide which) if needed and
+starts `manage.py runserver` on a free port for the duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_cms(scale: str):
+    """Seed (idempotent) and serve the CMS on a free port; yields its API URL."""
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, check=True)
+    subprocess.run([*manage, "seed_demo", "--scale", scale], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    port = free_port()
+    server = subprocess.Popen(
+        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{port}/api/v2/"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(api + "columns/", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield api
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def page_sizes(out: Path) -> list[int]:
+    return sorted(len(gzip.compress(p.read_bytes(), 9)) for p in out.rglob("*.html"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", default="seed", choices=["tiny", "seed"])
+    parser.add_argument("--api", help="an already running CMS API (skips seeding and runserver)")
+    parser.add_argument("--out", help="output folder (default: a temporary one)")
+    parser.add_argument("--runs", type=int, default=1, help="full builds to time; the first downloads covers")
+    args = parser.parse_args()
+
+    from site_builder.build import build_site
+    from site_builder.pages import SiteConfig
+
+    config = SiteConfig(site_url="https://dangshi.example.cn", search_url="/search/")
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as temp:
+        out = Path(args.out or temp) / "site"
+        cms = nullcontext(args.api) if args.api else running_cms(args.scale)
+        with cms as api:
+            results = [build_site(api, out, config=config) for _ in range(max(1, args.runs))]
+        sizes = page_sizes(out)
+        last = results[-1]
+        print(json.dumps({
+            "scale": args.scale,
+            "database": os.environ.get("DATABASE_URL", "sqlite").split(":")[0],
+            "build_seconds": [round(r.seconds, 2) for r in results],
+            "fetch_seconds": [round(r.fetch_seconds, 2) for r in results],
+            "render_seconds": [round(r.render_seconds, 2) for r in results],
+            "pages": last.pages,
+            "pages_per_second": round(last.pages / last.seconds, 1),
+            "render_pages_per_second": round(last.pages / last.render_seconds, 1),
+            "files": last.files,
+            "total_bytes": last.bytes,
+            "html_gzipped_bytes": {"max": sizes[-1], "median": int(statistics.median(sizes)), "min": sizes[0]},
+        }))
+
+
+if __name__ == "__main__":
+    main()

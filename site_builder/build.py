@@ -1,0 +1,133 @@
+"""Build: fetch the catalogue from the CMS API, plan the site, render it with Pelican into a folder.
+
+The folder ends up holding exactly the site: files of pages that no longer exist are removed,
+cover images already downloaded by an earlier build are reused.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urljoin
+
+from .hotwords import plan_hot_pages
+from .pages import SiteConfig, hot_words_from_tags, plan_site
+from .render import render_plan
+from .source import CMSClient, CMSUnavailable, download_media, fetch_catalogue, load_hot_words
+
+logger = logging.getLogger(__name__)
+
+
+class BuildError(RuntimeError):
+    """The build could not start or finish; the message says why and what to do."""
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    pages: int = 0  # HTML pages
+    files: int = 0  # every file in the built site
+    bytes: int = 0
+    removed: list[str] = field(default_factory=list)  # site paths deleted because they no longer exist
+    seconds: float = 0.0
+    fetch_seconds: float = 0.0
+    render_seconds: float = 0.0
+
+    def summary(self) -> dict:
+        return {
+            "out_dir": str(self.out_dir),
+            "pages": self.pages,
+            "files": self.files,
+            "bytes": self.bytes,
+            "removed": len(self.removed),
+            "seconds": round(self.seconds, 2),
+            "fetch_seconds": round(self.fetch_seconds, 2),
+            "render_seconds": round(self.render_seconds, 2),
+            "pages_per_second": round(self.pages / self.render_seconds, 1) if self.render_seconds else 0.0,
+        }
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse to build into a folder holding something other than an earlier build: its files would be deleted."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise BuildError(f"{out_dir} exists and is not a folder; choose a folder for the built site.")
+    if any(out_dir.iterdir()) and not (out_dir / "sitemap.xml").is_file():
+        raise BuildError(
+            f"{out_dir} is not empty and does not hold an earlier build of the site. "
+            "The builder deletes files that do not belong to the site, so choose an empty or new folder."
+        )
+
+
+def remove_stale(out_dir: Path, keep: set[str], preserve: tuple[str, ...] = ()) -> list[str]:
+    """Delete files under out_dir whose site path is not in keep (nor under a preserved prefix), then empty folders."""
+    removed = []
+    for root, dirs, files in os.walk(out_dir, topdown=False):
+        base = Path(root)
+        for name in files:
+            site_path = "/" + (base / name).relative_to(out_dir).as_posix()
+            if site_path in keep or any(site_path.startswith("/" + prefix.lstrip("/")) for prefix in preserve):
+                continue
+            (base / name).unlink()
+            removed.append(site_path)
+        for name in dirs:
+            folder = base / name
+            if not any(folder.iterdir()):
+                folder.rmdir()
+    return sorted(removed)
+
+
+def build_site(
+    api_url: str,
+    out_dir: Path,
+    *,
+    progress: bool = False,
+    config: SiteConfig | None = None,
+    client: CMSClient | None = None,
+) -> BuildResult:
+    """Build the whole static site from the CMS API at api_url (…/api/v2/) into out_dir.
+
+    Raises source.CMSUnavailable when the CMS cannot be read, BuildError when out_dir is unsuitable.
+    Nothing in out_dir changes unless the catalogue was fetched completely.
+    """
+    started = time.monotonic()
+    config = config or SiteConfig()
+    if not config.search_url:
+        config = replace(config, search_url=urljoin(api_url, "/search/"))
+    out_dir = Path(out_dir)
+    check_out_dir(out_dir)
+    client = client or CMSClient(api_url)
+
+    catalogue = fetch_catalogue(client)
+    try:
+        hot_words = load_hot_words(config.hot_words_source, client, config.search_url)
+    except CMSUnavailable as error:
+        # Hot words are a garnish: a search service that is down must not stop a publish going live.
+        logger.warning("Hot words skipped: %s", error)
+        hot_words = []
+    hot_words = hot_words or hot_words_from_tags(catalogue, config.search_url)
+    plan = plan_site(catalogue, config, hot_words)
+    plan_hot_pages(plan, hot_words)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    media = download_media(client, plan.media, out_dir)
+    fetched = time.monotonic()
+    logger.info("Fetched %d items and %d images in %.1f s", len(catalogue.all_items()), len(media), fetched - started)
+
+    job = render_plan(plan, config, catalogue.columns, out_dir, progress=progress)
+    rendered = time.monotonic()
+    removed = remove_stale(out_dir, job.written | set(media), config.preserve)
+
+    result = BuildResult(out_dir=out_dir, pages=len(plan.pages), removed=removed)
+    for path in out_dir.rglob("*"):
+        if path.is_file():
+            result.files += 1
+            result.bytes += path.stat().st_size
+    result.fetch_seconds = fetched - started
+    result.render_seconds = rendered - fetched
+    result.seconds = time.monotonic() - started
+    logger.info("Built %d pages (%d files) in %.1f s; removed %d stale files", result.pages, result.files, result.seconds, len(removed))
+    return result

@@ -1,0 +1,63 @@
+"""run_demo: the whole system on one machine — CMS and API, the task worker, and the built static site."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from site_builder.tasks import rebuild_site
+
+
+class Command(BaseCommand):
+    help = "演示：启动内容管理后台与接口、后台任务进程，并提供构建好的静态网站。按 Ctrl-C 结束。"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000, help="内容管理后台端口")
+        parser.add_argument("--site-port", type=int, default=8080, help="静态网站端口")
+
+    def handle(self, *args, host: str, port: int, site_port: int, **options) -> None:
+        cms_url, site_url = f"http://{host}:{port}", f"http://{host}:{site_port}"
+        env = {**os.environ, "WAGTAILADMIN_BASE_URL": cms_url, "PUBLIC_SITE_URL": site_url,
+               "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "cms.settings.dev")}
+        site_dir = Path(settings.SITE_BUILD_DIR)
+        site_dir.mkdir(parents=True, exist_ok=True)
+        manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+        processes = [
+            subprocess.Popen([*manage, "runserver", "--noreload", f"{host}:{port}"], env=env),
+            subprocess.Popen([*manage, "db_worker", "--backend", "queue", "--no-reload", "--interval", "0.5"], env=env),
+            subprocess.Popen([sys.executable, "-m", "http.server", str(site_port), "--bind", host,
+                              "--directory", str(site_dir)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        ]
+        try:
+            self.wait_for(f"{cms_url}/api/v2/columns/")
+            rebuild_site.enqueue(reason="演示启动")
+            self.stdout.write(self.style.SUCCESS(
+                f"\n内容管理后台：{cms_url}/admin/\n接口：{cms_url}/api/v2/\n静态网站：{site_url}/（首次构建需要几秒）\n"
+                "在后台发布内容后，几秒内静态网站随之更新。按 Ctrl-C 结束。\n"
+            ))
+            while all(process.poll() is None for process in processes):
+                time.sleep(1)
+            self.stderr.write("有一个演示进程意外退出，正在结束其余进程。")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(10)
+
+    def wait_for(self, url: str, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise SystemExit(f"内容管理后台在 {seconds:.0f} 秒内没有启动：{url}")

@@ -1,0 +1,424 @@
+"""Generate: decide which pages, feeds and data files the site has, at which URLs, with what data.
+
+Pure functions of the fetched catalogue: no I/O, no templates. Item URLs are the API's site_path
+(ids, so a new title keeps the URL); listings paginate as …/page/N/, a segment no item URL uses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from . import geo
+from .source import Catalogue, HotWord, media_path
+
+PER_PAGE = 20
+NEWEST_PER_COLUMN = 4
+FEED_SIZE = 50
+HOT_WORDS_FROM_TAGS = 8
+
+# Catalogue kind → (sub-list URL segment, label, template). Order is the order of tabs and sections.
+KINDS = {
+    "ebooks": ("books", "图书", "ebook"),
+    "periodicals": ("periodicals", "党刊", "periodical"),
+    "series": ("videos", "视频", "series"),
+    "news": ("news", "要闻", "news"),
+    "sites": ("sites", "红色地标", "site"),
+}
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """What a build needs beyond the catalogue; every field has a working default."""
+
+    site_name: str = "党史学习资源库"
+    site_url: str = os.environ.get("PUBLIC_SITE_URL", "http://127.0.0.1:8080").rstrip("/")
+    search_url: str = os.environ.get("SEARCH_URL", "")  # empty: /search/ on the CMS host the API is on
+    hot_words_source: str | None = os.environ.get("HOT_WORDS_URL") or None
+    per_page: int = PER_PAGE
+    # Path prefixes in the output folder that other tools own (e.g. pre-rendered hot-word pages);
+    # the builder never deletes files under them.
+    preserve: tuple[str, ...] = ()
+
+
+@dataclass
+class Page:
+    """One HTML file: its site path, the template (without .html) and the template's variables."""
+
+    path: str
+    template: str
+    context: dict
+    lastmod: str = ""  # YYYY-MM-DD for the sitemap; empty for listings
+    in_sitemap: bool = True
+
+    @property
+    def save_as(self) -> str:
+        return self.path.lstrip("/") + ("index.html" if self.path.endswith("/") else "")
+
+
+@dataclass
+class SitePlan:
+    """Every output of a build: HTML pages, the data behind the feeds and GeoJSON files, the media the pages show."""
+
+    pages: list[Page] = field(default_factory=list)
+    feeds: list[dict] = field(default_factory=list)  # {path, title, link, description, entries}
+    geojson: dict[str, dict] = field(default_factory=dict)  # site path → GeoJSON object
+    media: list[str] = field(default_factory=list)  # media URLs (from the API) the pages use
+
+    def add(self, page: Page) -> None:
+        self.pages.append(page)
+
+
+def published(item: dict) -> datetime:
+    return datetime.fromisoformat(item["last_published_at"]) if item.get("last_published_at") else datetime.min.replace(tzinfo=UTC)
+
+
+def newest_first(items: list[dict]) -> list[dict]:
+    """Newest publication first; the id breaks ties so the order never depends on the fetch."""
+    return sorted(items, key=lambda item: (published(item), item["id"]), reverse=True)
+
+
+def image(cover: dict | None) -> dict | None:
+    """A cover as the <img> needs it: local src (w160), srcset of distinct widths, size, alt."""
+    if not cover or not cover.get("w160"):
+        return None
+    renditions = [cover[key] for key in ("w160", "w320") if cover.get(key)]
+    srcset, seen = [], set()
+    for rendition in renditions:
+        if rendition["width"] not in seen:
+            seen.add(rendition["width"])
+            srcset.append(f"{media_path(rendition['url'])} {rendition['width']}w")
+    small = cover["w160"]
+    return {
+        "src": media_path(small["url"]),
+        "srcset": ", ".join(srcset),
+        "width": small["width"],
+        "height": small["height"],
+        "alt": cover.get("alt") or "",
+    }
+
+
+def cover_urls(cover: dict | None) -> list[str]:
+    return [cover[key]["url"] for key in ("w160", "w320") if cover and cover.get(key)]
+
+
+def card(item: dict, kind: str) -> dict:
+    """What a listing shows of an item; built once per item and shared by every list it is on."""
+    return {
+        "id": item["id"],
+        "title": item["title"],
+        "url": item["site_path"],
+        "kind": KINDS[kind][1],
+        "summary": item.get("summary", ""),
+        "date": item.get("date") or (item.get("last_published_at") or "")[:10],
+        "cover": image(item.get("cover")),
+        "district": (item.get("district") or {}).get("name", ""),
+    }
+
+
+def paginate(base: str, entries: list, per_page: int) -> list[tuple[str, dict]]:
+    """(path, pagination context) for each page of a listing: base, base/page/2/, …"""
+    pages = max(1, math.ceil(len(entries) / per_page))
+
+    def url(n: int) -> str:
+        return base if n == 1 else f"{base}page/{n}/"
+
+    return [
+        (
+            url(n),
+            {
+                "entries": entries[(n - 1) * per_page : n * per_page],
+                "page_number": n,
+                "page_count": pages,
+                "previous_url": url(n - 1) if n > 1 else "",
+                "next_url": url(n + 1) if n < pages else "",
+                "total": len(entries),
+            },
+        )
+        for n in range(1, pages + 1)
+    ]
+
+
+def map_links(lat: float, lng: float, name: str) -> dict:
+    return {"amap": geo.amap_marker_url(lat, lng, name), "qq": geo.qq_marker_url(lat, lng, name)}
+
+
+def site_point(item: dict) -> dict | None:
+    """A site's position and links, or None when its coordinates are missing."""
+    try:
+        lat, lng = float(item["latitude"]), float(item["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return {
+        "id": item["id"],
+        "title": item["title"],
+        "url": item["site_path"],
+        "kind": item.get("kind", ""),
+        "address": item.get("address", ""),
+        "lat": lat,
+        "lng": lng,
+        "links": map_links(lat, lng, item["title"]),
+    }
+
+
+def schematic(points: list[dict], width: int = 320, height: int = 240, pad: int = 12) -> list[dict]:
+    """Screen positions for an SVG sketch of the points: equirectangular, scaled to fit, north up."""
+    if not points:
+        return []
+    lats = [p["lat"] for p in points]
+    lngs = [p["lng"] for p in points]
+    squash = math.cos(math.radians(sum(lats) / len(lats)))  # degrees of longitude are shorter up north
+    span_x = max((max(lngs) - min(lngs)) * squash, 1e-6)
+    span_y = max(max(lats) - min(lats), 1e-6)
+    scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)
+    return [
+        {
+            "x": round(pad + (p["lng"] - min(lngs)) * squash * scale, 1),
+            "y": round(pad + (max(lats) - p["lat"]) * scale, 1),
+            "title": p["title"],
+        }
+        for p in points
+    ]
+
+
+def geojson(points: list[dict], site_url: str) -> dict:
+    """RFC 7946 FeatureCollection (WGS-84, [longitude, latitude])."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": p["id"],
+                "geometry": {"type": "Point", "coordinates": [p["lng"], p["lat"]]},
+                "properties": {"name": p["title"], "kind": p["kind"], "address": p["address"], "url": site_url + p["url"]},
+            }
+            for p in points
+        ],
+    }
+
+
+def hot_words_from_tags(catalogue: Catalogue, search_url: str) -> list[HotWord]:
+    """Until the search service publishes its hot words, the most used tags stand in for them."""
+    counts = Counter(tag for item in catalogue.all_items() for tag in item.get("tags", []))
+    ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:HOT_WORDS_FROM_TAGS]
+    return [HotWord(word, f"{search_url}?q={quote(word)}") for word, _ in ranked]
+
+
+def plan_site(catalogue: Catalogue, config: SiteConfig, hot_words: list[HotWord]) -> SitePlan:
+    """Every page, feed and data file of the site for this catalogue."""
+    plan = SitePlan()
+    cards = {item["id"]: card(item, kind) for kind, items in catalogue.items.items() for item in items}
+    kind_of = {item["id"]: kind for kind, items in catalogue.items.items() for item in items}
+    everything = newest_first(catalogue.all_items())
+    points = {item["id"]: site_point(item) for item in catalogue.items.get("sites", [])}
+
+    plan_items(plan, catalogue, config)
+    plan_columns(plan, catalogue, config, everything, cards, kind_of)
+    plan_districts(plan, catalogue, config, everything, cards, kind_of, points)
+    plan_map(plan, catalogue, config, points)
+
+    by_column = {column["slug"]: [] for column in catalogue.columns}
+    for item in everything:
+        for column in item.get("columns", []):
+            by_column.setdefault(column["slug"], []).append(cards[item["id"]])
+    plan.add(
+        Page(
+            "/",
+            "home",
+            {
+                "title": config.site_name,
+                "hot_words": hot_words,
+                "newest": [
+                    {"column": column, "entries": by_column[column["slug"]][:NEWEST_PER_COLUMN]}
+                    for column in catalogue.columns
+                ],
+                "districts": catalogue.districts,
+                "site_count": sum(1 for p in points.values() if p),
+            },
+        )
+    )
+    plan.add(Page("/404.html", "404", {"title": "页面没有找到"}, in_sitemap=False))
+    plan.media = sorted({url for item in catalogue.all_items() for url in media_of(item)})
+    seen: set[str] = set()
+    for page in plan.pages:
+        if page.path in seen:
+            raise ValueError(f"two pages want the same URL {page.path}; check column and district slugs")
+        seen.add(page.path)
+    return plan
+
+
+def media_of(item: dict) -> list[str]:
+    """Every image rendition URL an item's pages show."""
+    urls = cover_urls(item.get("cover"))
+    for issue in item.get("issues", []):
+        urls += cover_urls(issue.get("cover"))
+    for episode in item.get("episodes", []):
+        urls += cover_urls(episode.get("poster"))
+    for photo in item.get("photos", []):
+        urls += cover_urls(photo.get("image"))
+    return urls
+
+
+def plan_items(plan: SitePlan, catalogue: Catalogue, config: SiteConfig) -> None:
+    """One page per item, plus one per periodical issue and per video episode."""
+    for kind, items in catalogue.items.items():
+        template = KINDS[kind][2]
+        for item in items:
+            lastmod = (item.get("last_published_at") or "")[:10]
+            context = item_context(item, kind, config)
+            plan.add(Page(item["site_path"], template, context, lastmod))
+            if kind == "periodicals":
+                issues = item.get("issues", [])
+                for index, issue in enumerate(issues):
+                    plan.add(Page(issue["site_path"], "issue", issue_context(item, issues, index), lastmod))
+            elif kind == "series":
+                episodes = item.get("episodes", [])
+                for index, episode in enumerate(episodes):
+                    plan.add(Page(episode["site_path"], "episode", episode_context(item, episodes, index), lastmod))
+
+
+def item_context(item: dict, kind: str, config: SiteConfig) -> dict:
+    """Template variables of an item page (also what a preview renders)."""
+    context = {
+        "title": item["title"],
+        "item": item,
+        "kind_label": KINDS[kind][1],
+        "cover": image(item.get("cover")),
+        "tag_links": [{"word": tag, "url": f"{config.search_url}?q={quote(tag)}"} for tag in item.get("tags", [])],
+    }
+    if kind == "periodicals":
+        context["issues"] = [dict(issue, cover_image=image(issue.get("cover"))) for issue in item.get("issues", [])]
+    elif kind == "sites":
+        context["point"] = site_point(item)
+        context["photos"] = [{"caption": p.get("caption", ""), "image": image(p.get("image"))} for p in item.get("photos", [])]
+    return context
+
+
+def neighbours(rows: list[dict], index: int) -> dict:
+    return {
+        "previous": rows[index - 1] if index > 0 else None,
+        "next": rows[index + 1] if index + 1 < len(rows) else None,
+    }
+
+
+def issue_context(periodical: dict, issues: list[dict], index: int) -> dict:
+    issue = issues[index]
+    return {
+        "title": f"{periodical['title']} {issue['year']}年第{issue['number']}期",
+        "periodical": periodical,
+        "issue": issue,
+        "cover": image(issue.get("cover")) or image(periodical.get("cover")),
+        "articles": [line.strip() for line in (issue.get("table_of_contents") or "").splitlines() if line.strip()],
+        **neighbours(issues, index),
+    }
+
+
+def episode_context(series: dict, episodes: list[dict], index: int) -> dict:
+    episode = episodes[index]
+    return {
+        "title": episode["title"],
+        "series": series,
+        "episode": episode,
+        "poster": image(episode.get("poster")),
+        **neighbours(episodes, index),
+    }
+
+
+def listing_pages(plan: SitePlan, base: str, entries: list[dict], context: dict, per_page: int) -> None:
+    for path, pagination in paginate(base, entries, per_page):
+        plan.add(Page(path, "listing", {**context, **pagination}))
+
+
+def kind_tabs(base: str, counts: Counter) -> list[dict]:
+    return [
+        {"label": label, "url": f"{base}{segment}/", "count": counts[kind]}
+        for kind, (segment, label, _) in KINDS.items()
+        if counts[kind]
+    ]
+
+
+def plan_columns(plan: SitePlan, catalogue: Catalogue, config: SiteConfig, everything: list[dict], cards: dict, kind_of: dict) -> None:
+    """Each column: all its items, one sub-list per kind, an Atom feed."""
+    for column in catalogue.columns:
+        base = f"/columns/{column['slug']}/"
+        items = [item for item in everything if any(c["slug"] == column["slug"] for c in item.get("columns", []))]
+        counts = Counter(kind_of[item["id"]] for item in items)
+        tabs = kind_tabs(base, counts)
+        shared = {"column": column, "tabs": [{"label": "全部", "url": base, "count": len(items)}, *tabs], "feed_url": f"{base}feed.xml"}
+        listing_pages(plan, base, [cards[i["id"]] for i in items], {**shared, "title": column["name"], "tab_url": base}, config.per_page)
+        for kind, (segment, label, _) in KINDS.items():
+            if counts[kind]:
+                entries = [cards[i["id"]] for i in items if kind_of[i["id"]] == kind]
+                sub = f"{base}{segment}/"
+                listing_pages(plan, sub, entries, {**shared, "title": f"{column['name']} · {label}", "tab_url": sub}, config.per_page)
+        plan.feeds.append(
+            {
+                "path": f"{base}feed.xml",
+                "title": f"{config.site_name} · {column['name']}",
+                "link": config.site_url + base,
+                "description": column.get("description", ""),
+                "entries": items[:FEED_SIZE],
+            }
+        )
+
+
+def plan_districts(
+    plan: SitePlan, catalogue: Catalogue, config: SiteConfig, everything: list[dict], cards: dict, kind_of: dict, points: dict
+) -> None:
+    """Each district: its red sites, then its other public content, newest first."""
+    for district in catalogue.districts:
+        base = f"/districts/{district['slug']}/"
+        mine = [item for item in everything if (item.get("district") or {}).get("slug") == district["slug"]]
+        sites = sorted((points[i["id"]] for i in mine if kind_of[i["id"]] == "sites" and points[i["id"]]), key=lambda p: p["id"])
+        entries = [cards[i["id"]] for i in mine if kind_of[i["id"]] != "sites"]
+        listing_pages(
+            plan, base, entries,
+            {"title": district["name"], "district": district, "sites": sites, "tab_url": base, "geojson_url": f"/map/{district['slug']}.geojson"},
+            config.per_page,
+        )
+
+
+def plan_map(plan: SitePlan, catalogue: Catalogue, config: SiteConfig, points: dict) -> None:
+    """The map without tiles: an overview (SVG sketch, districts), one list page and one GeoJSON file per district.
+
+    Each district's list has its own page so the map stays inside the page budget at any catalogue size.
+    """
+    groups = []
+    all_points = []
+    for district in catalogue.districts:
+        slug = district["slug"]
+        mine = [
+            points[item["id"]]
+            for item in catalogue.items.get("sites", [])
+            if points[item["id"]] and (item.get("district") or {}).get("slug") == slug
+        ]
+        plan.geojson[f"/map/{slug}.geojson"] = geojson(mine, config.site_url)
+        if not mine:
+            continue
+        all_points += mine
+        group = {"district": district, "count": len(mine), "url": f"/map/{slug}/", "geojson_url": f"/map/{slug}.geojson"}
+        groups.append(group)
+        plan.add(
+            Page(
+                group["url"],
+                "map",
+                {
+                    "title": f"{district['name']}红色地标",
+                    "group": group,
+                    "sites": mine,
+                    "dots": schematic(mine),
+                    "amap_all": geo.amap_markers_url([(p["lat"], p["lng"], p["title"]) for p in mine]),
+                },
+            )
+        )
+    plan.add(Page("/map/", "map", {"title": "红色地标地图", "groups": groups, "dots": schematic(all_points)}))
+
+
+def json_bytes(data: object) -> bytes:
+    """Stable JSON: sorted keys, no spaces, UTF-8."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")

@@ -1,0 +1,230 @@
+"""Render: turn a site plan into files with Pelican's machinery (settings, a Generator, its Jinja env, Writer).
+
+The CatalogueGenerator joins a normal Pelican run through the `get_generators` signal whenever the
+Pelican settings carry a RenderJob; Pelican's own article/page generators find no content and write nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import sys
+import tempfile
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from feedgenerator import Atom1Feed, get_tag_uri
+from pelican import Pelican, signals
+from pelican.generators import Generator
+from pelican.settings import read_settings
+from pelican.writers import Writer
+
+from .pages import KINDS, Page, SiteConfig, SitePlan, item_context, json_bytes
+
+logger = logging.getLogger(__name__)
+
+THEME_DIR = Path(__file__).resolve().parent.parent / "themes" / "default"
+JOB_KEY = "SITE_BUILDER_JOB"
+ITEM_TYPE_KINDS = {"ebook": "ebooks", "periodical": "periodicals", "series": "series", "site": "sites", "news": "news"}
+
+
+@dataclass
+class RenderJob:
+    """What the generator renders and, afterwards, what it wrote (site paths of every file)."""
+
+    plan: SitePlan
+    config: SiteConfig
+    columns: list[dict]
+    progress: bool = False
+    written: set[str] = field(default_factory=set)
+
+
+def cn_date(value: str | None) -> str:
+    """'2024-12-31' or an ISO timestamp → '2024年12月31日'."""
+    if not value:
+        return ""
+    year, month, day = value[:10].split("-")
+    return f"{int(year)}年{int(month)}月{int(day)}日"
+
+
+def duration(seconds: int | None) -> str:
+    minutes, rest = divmod(int(seconds or 0), 60)
+    return f"{minutes}分{rest:02d}秒" if minutes else f"{rest}秒"
+
+
+def file_size(size: int | None) -> str:
+    return f"{(size or 0) / 1048576:.1f} MB" if (size or 0) >= 1048576 else f"{(size or 0) // 1024 + 1} KB"
+
+
+def read_static(name: str) -> str:
+    return (THEME_DIR / "static" / name).read_text(encoding="utf-8")
+
+
+def pelican_settings(config: SiteConfig, out_dir: Path, content_dir: Path) -> dict:
+    """Pelican settings for our theme; Pelican's own blog outputs (index, archives, feeds) are all off."""
+    return read_settings(
+        override={
+            "PATH": str(content_dir),
+            "OUTPUT_PATH": str(out_dir),
+            "THEME": str(THEME_DIR),
+            "SITENAME": config.site_name,
+            "SITEURL": config.site_url,
+            "TIMEZONE": "Asia/Shanghai",
+            "DEFAULT_LANG": "zh-hans",
+            "READERS": {"rst": None},  # no content files are read; docutils would only warn about zh-hans
+            "PLUGINS": [],  # no namespace-plugin discovery: builds must not depend on what else is installed
+            "DELETE_OUTPUT_DIRECTORY": False,  # the builder removes stale files itself, keeping downloaded covers
+            "DIRECT_TEMPLATES": [],
+            "STATIC_PATHS": [],
+            "THEME_STATIC_PATHS": [],  # CSS and the tiny map script are inlined into the pages
+            "FEED_ALL_ATOM": None,
+            "CATEGORY_FEED_ATOM": None,
+            "AUTHOR_FEED_ATOM": None,
+            "AUTHOR_FEED_RSS": None,
+            "TRANSLATION_FEED_ATOM": None,
+            "JINJA_ENVIRONMENT": {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True, "extensions": []},
+            "JINJA_FILTERS": {"cn_date": cn_date, "duration": duration, "file_size": file_size},
+        }
+    )
+
+
+def site_context(config: SiteConfig, columns: list[dict]) -> dict:
+    """Variables every page's template sees."""
+    return {
+        "site_name": config.site_name,
+        "site_url": config.site_url,
+        "search_url": config.search_url,
+        "nav_columns": columns,
+        "critical_css": read_static("site.css"),
+        "map_js": read_static("map.js"),
+    }
+
+
+class CatalogueGenerator(Generator):
+    """Writes every planned page with the theme's templates, then the feeds, GeoJSON, sitemap and robots.txt."""
+
+    def generate_context(self) -> None:
+        self.job: RenderJob = self.settings[JOB_KEY]
+        self.context.update(site_context(self.job.config, self.job.columns))
+
+    def generate_output(self, writer: Writer) -> None:
+        pages = self.job.plan.pages
+        if self.job.progress:
+            from tqdm import tqdm
+
+            pages = tqdm(pages, desc="生成页面", unit="页", file=sys.stderr)
+        for page in pages:
+            writer.write_file(page.save_as, self.get_template(page.template), self.context, page_path=page.path, **page.context)
+            self.job.written.add(page.path if not page.path.endswith("/") else page.path + "index.html")
+        for feed in self.job.plan.feeds:
+            self.write_bytes(feed["path"], atom_feed(feed, self.job.config))
+        for path, data in self.job.plan.geojson.items():
+            self.write_bytes(path, json_bytes(data))
+        self.write_bytes("/sitemap.xml", sitemap(self.job.plan.pages, self.job.config.site_url))
+        self.write_bytes("/robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.job.config.site_url}/sitemap.xml\n".encode())
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        target = Path(self.output_path) / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.job.written.add(path)
+
+
+def _generators_for(pelican: Pelican) -> type[Generator] | None:
+    """get_generators receiver: add ours to Pelican runs started by this builder only."""
+    return CatalogueGenerator if JOB_KEY in pelican.settings else None
+
+
+signals.get_generators.connect(_generators_for)
+
+
+class StableAtom1Feed(Atom1Feed):
+    """An Atom feed whose <updated> never comes from the clock (feedgenerator uses now() for empty feeds)."""
+
+    fallback_date = datetime(2021, 7, 1, tzinfo=UTC)
+
+    def latest_post_date(self) -> datetime:
+        dates = [item["updateddate"] or item["pubdate"] for item in self.items]
+        dates = [d for d in dates if d]
+        return max(dates) if dates else self.fallback_date
+
+
+def atom_feed(feed: dict, config: SiteConfig) -> bytes:
+    """A column's Atom feed; dates are the items' publication times, so equal content gives equal bytes."""
+    atom = StableAtom1Feed(
+        title=feed["title"],
+        link=feed["link"],
+        description=feed["description"],
+        feed_url=config.site_url + feed["path"],
+        language="zh-hans",
+    )
+    for item in feed["entries"]:
+        link = config.site_url + item["site_path"]
+        first = item.get("meta", {}).get("first_published_at") or item["last_published_at"]
+        atom.add_item(
+            title=item["title"],
+            link=link,
+            description=item.get("summary", ""),
+            unique_id=get_tag_uri(link, datetime.fromisoformat(first)),
+            pubdate=datetime.fromisoformat(first),
+            updateddate=datetime.fromisoformat(item["last_published_at"]),
+            categories=item.get("tags") or None,
+        )
+    buffer = io.StringIO()
+    atom.write(buffer, "utf-8")
+    return buffer.getvalue().encode("utf-8")
+
+
+def sitemap(pages: list[Page], site_url: str) -> bytes:
+    rows = []
+    for page in sorted(pages, key=lambda p: p.path):
+        if not page.in_sitemap:
+            continue
+        lastmod = f"<lastmod>{page.lastmod}</lastmod>" if page.lastmod else ""
+        rows.append(f"<url><loc>{escape(site_url + page.path)}</loc>{lastmod}</url>")
+    body = "\n".join(rows)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{body}\n</urlset>\n'
+    ).encode()
+
+
+def render_plan(plan: SitePlan, config: SiteConfig, columns: list[dict], out_dir: Path, *, progress: bool = False) -> RenderJob:
+    """Run Pelican over the plan into out_dir; returns the job with the set of files written."""
+    job = RenderJob(plan=plan, config=config, columns=columns, progress=progress)
+    with _empty_content_dir() as content_dir:
+        settings = pelican_settings(config, out_dir, content_dir)
+        settings[JOB_KEY] = job
+        # Pelican prints a "Processed 0 articles" summary about its blog generators; it would only confuse.
+        with contextlib.redirect_stdout(io.StringIO()):
+            Pelican(settings).run()
+    return job
+
+
+@contextlib.contextmanager
+def _empty_content_dir():
+    """Pelican insists on a content folder; ours is always empty (content comes from the API)."""
+    with tempfile.TemporaryDirectory(prefix="site-builder-content-") as name:
+        yield Path(name)
+
+
+def render_item_page(item: dict, config: SiteConfig | None = None, columns: list[dict] | None = None) -> str:
+    """The HTML of one item's page from its API dict (as /api/v2/pages/<id>/ or the preview endpoint returns it).
+
+    Uses the same settings, theme and templates as a full build; covers point at their /media/… site paths.
+    """
+    config = config or SiteConfig()
+    if not config.search_url:
+        config = replace(config, search_url="/search/")
+    kind = ITEM_TYPE_KINDS.get(item.get("item_type", ""))
+    if kind is None:
+        raise ValueError(f"not a catalogue item: item_type={item.get('item_type')!r}")
+    with _empty_content_dir() as content_dir:
+        settings = pelican_settings(config, content_dir, content_dir)
+        context = {**settings, **site_context(config, columns or item.get("columns", []))}
+        generator = CatalogueGenerator(context=context, settings=settings, path=str(content_dir), theme=str(THEME_DIR), output_path=str(content_dir))
+        template = generator.get_template(KINDS[kind][2])
+        return template.render({**context, "page_path": item.get("site_path", "/"), **item_context(item, kind, config)})

@@ -1,0 +1,208 @@
+"""Fetch: read the published catalogue from the CMS's public API (v2) over HTTP, and its cover images.
+
+Nothing here imports Django: the builder can run on any machine that can reach the API.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote, unquote, urljoin, urlparse
+
+import requests
+
+logger = logging.getLogger(__name__)
+
+PAGE_LIMIT = 500  # the CMS allows up to WAGTAILAPI_LIMIT_MAX = 500 per request
+DEFAULT_ATTEMPTS = 4
+DEFAULT_BACKOFF = 0.5  # seconds before the first retry; doubles each time
+TIMEOUT = (5, 120)  # connect, read: a 500-item page of video series takes a few seconds to serialise
+
+# API page type → the key the catalogue keeps its items under.
+ITEM_TYPES = {
+    "content_models.EBookPage": "ebooks",
+    "content_models.PeriodicalPage": "periodicals",
+    "content_models.VideoSeriesPage": "series",
+    "content_models.MapSitePage": "sites",
+    "content_models.NewsPage": "news",
+}
+
+
+class CMSUnavailable(RuntimeError):
+    """The CMS could not be reached or did not answer like the CMS; the message says what to do."""
+
+
+@dataclass
+class Catalogue:
+    """Everything public the site shows: columns and districts in editor order, items by kind sorted by id."""
+
+    columns: list[dict]
+    districts: list[dict]
+    items: dict[str, list[dict]] = field(default_factory=dict)
+
+    def all_items(self) -> list[dict]:
+        return [item for kind in ITEM_TYPES.values() for item in self.items.get(kind, [])]
+
+
+@dataclass(frozen=True)
+class HotWord:
+    """A hot word for the home page; `results` (top hits) when the search service pre-computed them."""
+
+    word: str
+    url: str
+    results: tuple[dict, ...] = ()
+
+
+class CMSClient:
+    """A small JSON-over-HTTP client for the CMS API with retries on network errors and 5xx answers."""
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        backoff: float = DEFAULT_BACKOFF,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/") + "/"
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        self.session = session or requests.Session()
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "dangshi-site-builder"})
+
+    def get(self, url: str, *, params: dict | None = None, stream: bool = False) -> requests.Response:
+        """GET with retries; raises CMSUnavailable with a plain explanation when it keeps failing."""
+        for attempt in range(1, self.attempts + 1):
+            problem = ""
+            try:
+                response = self.session.get(url, params=params, timeout=TIMEOUT, stream=stream)
+            except requests.RequestException as error:
+                problem = f"could not connect ({error.__class__.__name__})"
+            else:
+                if response.status_code < 500:
+                    return response
+                problem = f"the server answered {response.status_code}"
+                response.close()
+            if attempt < self.attempts:
+                delay = self.backoff * 2 ** (attempt - 1)
+                logger.warning("CMS request %s failed: %s; retrying in %.1f s", url, problem, delay)
+                time.sleep(delay)
+        raise CMSUnavailable(
+            f"The CMS at {self.api_url} is not answering ({problem}, {self.attempts} attempts). "
+            "Check that the CMS is running and that --api points to its /api/v2/ address."
+        )
+
+    def get_json(self, endpoint: str, params: dict | None = None) -> dict:
+        """One API answer as a dict; anything that is not the CMS's JSON becomes CMSUnavailable."""
+        url = urljoin(self.api_url, endpoint)
+        response = self.get(url, params=params)
+        if response.status_code != 200:
+            raise CMSUnavailable(
+                f"The CMS answered {response.status_code} for {response.url}. "
+                "Check that --api points to the CMS's /api/v2/ address."
+            )
+        try:
+            data = response.json()
+        except (ValueError, json.JSONDecodeError):
+            kind = response.headers.get("Content-Type", "unknown content")
+            raise CMSUnavailable(
+                f"{response.url} did not return JSON (it sent {kind}). "
+                "This is probably not the CMS API: check the --api address (it ends in /api/v2/)."
+            ) from None
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise CMSUnavailable(f"{response.url} returned JSON without an 'items' list; is this the CMS's /api/v2/ address?")
+        return data
+
+    def get_all(self, endpoint: str, params: dict | None = None) -> list[dict]:
+        """Every item of a listing endpoint, paging with limit/offset until total_count is reached."""
+        items: list[dict] = []
+        while True:
+            page = self.get_json(endpoint, {**(params or {}), "limit": PAGE_LIMIT, "offset": len(items)})
+            items.extend(page["items"])
+            total = page.get("meta", {}).get("total_count", len(items))
+            if not page["items"] or len(items) >= total:
+                return items
+
+
+def fetch_catalogue(client: CMSClient, *, progress: Callable[[str], None] | None = None) -> Catalogue:
+    """Columns, districts and every public item of each type, sorted by id so builds are repeatable."""
+    catalogue = Catalogue(
+        columns=client.get_all("columns/"),
+        districts=client.get_all("districts/"),
+    )
+    for page_type, kind in ITEM_TYPES.items():
+        if progress:
+            progress(kind)
+        items = client.get_all("pages/", {"type": page_type, "fields": "*", "order": "id"})
+        catalogue.items[kind] = sorted(items, key=lambda item: item["id"])
+    return catalogue
+
+
+def load_hot_words(source: str | None, client: CMSClient, search_url: str) -> list[HotWord]:
+    """Hot words from a JSON file or URL (the search service's /api/hotwords/), or [] when none is configured.
+
+    Accepted JSON: a list of words, a list of {"word", "url"?, "results"?} objects, or {"hot_words": [...]}.
+    Without a url a word links to the search page; a URL source is asked for each word's top results,
+    so /hot/<slug>/ pages can be pre-rendered from the same single request.
+    """
+    if not source:
+        return []
+    if urlparse(source).scheme in ("http", "https"):
+        response = client.get(source, params={"with_results": "1"})
+        if response.status_code != 200:
+            raise CMSUnavailable(f"The hot-word list at {source} answered {response.status_code}.")
+        try:
+            data = response.json()
+        except ValueError:
+            raise CMSUnavailable(f"The hot-word list at {source} is not JSON.") from None
+    else:
+        data = json.loads(Path(source).read_text(encoding="utf-8"))
+    entries = data.get("hot_words", []) if isinstance(data, dict) else data
+    words = []
+    for entry in entries:
+        entry = {"word": entry} if isinstance(entry, str) else entry
+        word = entry.get("word", "") if isinstance(entry, dict) else ""
+        if not word:
+            continue
+        url = entry.get("url") or f"{search_url}?q={quote(word)}"
+        words.append(HotWord(word=word, url=url, results=tuple(entry.get("results") or ())))
+    return words
+
+
+def media_path(url: str) -> str:
+    """Where a media URL's file lives in the built site: its URL path, made safe ("/media/images/x.webp")."""
+    parts = [p for p in PurePosixPath(unquote(urlparse(url).path)).parts if p not in ("/", "", ".", "..")]
+    if not parts:
+        raise ValueError(f"media URL without a file name: {url!r}")
+    return "/" + "/".join(parts)
+
+
+def download_media(client: CMSClient, urls: Iterable[str], out_dir: Path, *, workers: int = 4) -> list[str]:
+    """Download each media URL (relative ones against the API host) into out_dir at media_path(url).
+
+    A file already there from an earlier build is reused: rendition names change when the image does.
+    Returns the site paths of every file, downloaded or reused.
+    """
+    wanted = {media_path(url): url for url in urls}
+
+    def fetch(site_path: str) -> None:
+        target = out_dir / site_path.lstrip("/")
+        if target.is_file() and target.stat().st_size > 0:
+            return
+        response = client.get(urljoin(client.api_url, wanted[site_path]))
+        if response.status_code != 200:
+            raise CMSUnavailable(f"Could not download the image {wanted[site_path]}: the server answered {response.status_code}.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        partial.write_bytes(response.content)
+        os.replace(partial, target)  # never leave a half-written image under its real name
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="media") as pool:
+        list(pool.map(fetch, sorted(wanted)))
+    return sorted(wanted)

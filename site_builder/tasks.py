@@ -1,0 +1,85 @@
+"""Publish → live: the rebuild task on the database queue, coalesced and never run twice at once.
+
+A publish, unpublish, delete or move enqueues `rebuild_site` a couple of seconds ahead (so a burst of
+publishes lands in one build); while one rebuild is waiting, further requests add nothing. The worker
+(`python manage.py db_worker --backend queue`) builds from the public API and publishes the result.
+"""
+
+import fcntl
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+from django_tasks.base import TaskContext, TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from .build import build_site
+from .pages import SiteConfig
+from .publish import publish
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def build_lock(timeout: float) -> Iterator[None]:
+    """An exclusive lock beside the build folder: two builds on this host never run at once."""
+    lock_path = Path(settings.SITE_BUILD_DIR).with_name(Path(settings.SITE_BUILD_DIR).name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"另一次站点构建仍在进行（{lock_path}），{timeout:.0f} 秒后仍未结束。") from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def cms_site_config() -> SiteConfig:
+    """The static site's addresses as this CMS host is configured (settings, not the builder's env defaults)."""
+    return SiteConfig(site_url=settings.PUBLIC_SITE_URL, search_url=settings.SEARCH_URL, hot_words_source=settings.HOT_WORDS_URL)
+
+
+def pending_rebuilds():
+    return DBTaskResult.objects.filter(task_path=rebuild_site.module_path, status=TaskResultStatus.READY)
+
+
+def request_rebuild(reason: str) -> None:
+    """Ask for a rebuild once the current transaction commits, unless one is already waiting."""
+
+    def enqueue() -> None:
+        if pending_rebuilds().exists():
+            return
+        run_after = timezone.now() + timedelta(seconds=settings.SITE_REBUILD_DELAY_SECONDS)
+        rebuild_site.using(run_after=run_after).enqueue(reason=reason)
+
+    transaction.on_commit(enqueue)
+
+
+@task(backend="queue", takes_context=True)
+def rebuild_site(context: TaskContext, reason: str = "") -> dict:
+    """Build the static site from the public API and publish it to the configured target."""
+    newer = pending_rebuilds().filter(enqueued_at__gt=context.task_result.enqueued_at)
+    if newer.exists():
+        return {"skipped": "a newer rebuild is queued"}
+    with build_lock(timeout=settings.SITE_BUILD_LOCK_TIMEOUT):
+        built = build_site(settings.CMS_API_URL, Path(settings.SITE_BUILD_DIR), config=cms_site_config())
+        summary = {"reason": reason, "pages": built.pages, "build_seconds": round(built.seconds, 2)}
+        if settings.SITE_PUBLISH_TARGET:
+            published = publish(built.out_dir, settings.SITE_PUBLISH_TARGET, **settings.SITE_PUBLISH_OPTIONS)
+            summary["publish"] = published.summary()
+    logger.info("Site rebuilt (%s): %s", reason, summary)
+    return summary
