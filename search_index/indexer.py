@@ -343,7 +343,7 @@ def update_documents(
             raise
         writer.commit()
         _journal(index_dir, [{"op": "update", "doc": dict(doc)} for doc in docs])
-        _after_change(ix, generation)
+        _after_change(ix, generation, [fields["key"] for fields in fields_list])
     return len(fields_list)
 
 
@@ -367,16 +367,16 @@ def delete_documents(
             raise
         writer.commit()
         _journal(index_dir, [{"op": "delete", "key": key} for key in keys])
-        _after_change(ix, generation)
+        _after_change(ix, generation, keys)
     return deleted
 
 
-def _after_change(ix: Any, generation: Path) -> None:
+def _after_change(ix: Any, generation: Path, changed_keys: list[str]) -> None:
     """Keep meta.json's count and the suggestion table in step with an incremental change."""
     meta = read_meta(generation)
     meta["doc_count"] = ix.doc_count()
     meta["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    suggestions.write_table(ix, generation, meta["terms"])
+    suggestions.write_table(ix, generation, meta["terms"], changed_keys)
     _write_json_atomic(generation / META_FILE, meta)
 
 
@@ -410,3 +410,16 @@ def index_info(index_dir: Path) -> dict[str, Any]:
         "updated_at": meta.get("updated_at"),
         "building": (Path(index_dir) / BUILDING_FILE).exists(),
     }
+
+
+def keys_with_prefix(index_dir: Path, prefix: str) -> list[str]:
+    """Keys of live documents starting with `prefix` ("episode:7:"), read from the key field's terms."""
+    generation = current_generation(Path(index_dir))
+    ix = whoosh_index.open_dir(str(generation))
+    with ix.searcher() as searcher:
+        found = []
+        for key in searcher.reader().expand_prefix("key", prefix):
+            key = key.decode("utf-8") if isinstance(key, bytes) else key
+            if any(True for _ in searcher.documents(key=key)):
+                found.append(key)
+        return found

@@ -6,14 +6,15 @@ from Term/Phrase objects, so operators, wildcards and field prefixes are just te
 
 from __future__ import annotations
 
+import heapq
 import html
 import math
 import re
 import threading
 import time
 import unicodedata
-from collections import Counter
-from dataclasses import dataclass, field
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,6 @@ from whoosh.query import (
     Or,
     Phrase,
     Query,
-    Require,
     Term,
 )
 
@@ -51,7 +51,13 @@ MAX_WORDS = 10
 MAX_PER_PAGE = 50
 MAX_PAGE = 100
 TIME_LIMIT_SECONDS = 0.5
-PHRASE_FIELDS = ("title", "summary", "body")
+TERM_CACHE_SIZE = 4000
+RESULT_CACHE_SIZE = 256
+# Phrase positions in long bodies were the most expensive part of ranking; title and summary
+# carry the signal ("四个自信" as a phrase in a title).
+PHRASE_FIELDS = ("title", "summary")
+RERANK_DEPTH = 30
+STRONG_FIELDS = ("title", "people", "tags", "summary")
 PHRASE_BOOST = 2.0
 SNIPPET_CHARS = 90
 # Snippets are cut from the first part of the stored excerpt only, to bound the work per hit.
@@ -116,6 +122,51 @@ class Snapshot:
     dictionary: Dictionary
 
     _facet_rows: dict[int, tuple[str, tuple[str, ...], str]] | None = None
+    _term_docs: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
+    _all_docs: frozenset[int] | None = None
+    _dates: dict[int, str] | None = None
+    results: OrderedDict = field(default_factory=OrderedDict)
+
+    def term_docs(self, fieldname: str, word: str) -> frozenset[int]:
+        """Live docnums containing `word` in `fieldname`, read block by block from the posting lists.
+
+        Iterating a Whoosh matcher posting by posting costs microseconds each; a hot word with
+        thousands of postings in five fields made "which documents match" most of a query's time.
+        Reading each block's id array (whoosh3 W3LeafMatcher internals, Whoosh-Reloaded 2.7.5
+        pinned) and intersecting Python sets costs about a tenth. Cached per searcher.
+        """
+        key = (fieldname, word)
+        cached = self._term_docs.get(key)
+        if cached is not None:
+            return cached
+        found: set[int] = set()
+        for leaf, offset in self.searcher.reader().leaf_readers():
+            if (fieldname, word) not in leaf:
+                continue
+            raw = leaf._terms.matcher(fieldname, leaf._text_to_bytes(fieldname, word), leaf.schema[fieldname].format)
+            ids: set[int] = set()
+            while raw.is_active():
+                if raw._ids is None:
+                    raw._read_ids()
+                ids.update(raw._ids)
+                raw._next_block()
+            if leaf.has_deletions():
+                ids -= set(leaf.deleted_docs_set)
+            found.update(i + offset for i in ids) if offset else found.update(ids)
+        if len(self._term_docs) > TERM_CACHE_SIZE:
+            self._term_docs.clear()
+        result = self._term_docs[key] = frozenset(found)
+        return result
+
+    def dates(self) -> dict[int, str]:
+        if self._dates is None:
+            self._dates = {d: stored.get("date") or "" for d, stored in self.searcher.reader().iter_docs()}
+        return self._dates
+
+    def all_docs(self) -> frozenset[int]:
+        if self._all_docs is None:
+            self._all_docs = frozenset(self.searcher.reader().all_doc_ids())
+        return self._all_docs
 
     @property
     def table(self) -> SuggestionTable:
@@ -181,6 +232,10 @@ def _snapshot_for(index: Path | str | Snapshot) -> Snapshot:
         snap.searcher.close()
         snap.searcher = snap.ix.searcher()
         snap._facet_rows = None
+        snap._term_docs = {}
+        snap._all_docs = None
+        snap._dates = None
+        snap.results = OrderedDict()
         snap.meta = read_meta(snap.generation)
     return snap
 
@@ -194,24 +249,26 @@ def _doc_freq(searcher: Any, word: str) -> int:
     return max(searcher.doc_frequency(f, word) for f in TEXT_FIELDS)
 
 
-def _any_field(word: str) -> Query:
-    return DisjunctionMax([Term(f, word) for f in TEXT_FIELDS], tiebreak=DISMAX_TIEBREAK)
+def _any_field(word: str, fields: tuple[str, ...] = TEXT_FIELDS) -> Query:
+    return DisjunctionMax([Term(f, word) for f in fields], tiebreak=DISMAX_TIEBREAK)
 
 
-def _word_query(word: str, searcher: Any, dictionary: Dictionary) -> Query:
+def _word_query(word: str, searcher: Any, dictionary: Dictionary, fields: tuple[str, ...] = TEXT_FIELDS) -> Query:
     """A word in any text field; a long word the index never saw is tried as its sub-words."""
     if len(word) > 2 and not _doc_freq(searcher, word):
         # The index holds 国有企业改革-like text as whole words plus their 2/3-character
         # sub-words; a query word the index lacks may still be present as sub-words.
         parts = [w for w in sub_words(word, dictionary) if len(w) >= 2]
         if parts:
-            return And([_any_field(p) for p in parts])
-    return _any_field(word)
+            return And([_any_field(p, fields) for p in parts])
+    return _any_field(word, fields)
 
 
-def _build_query(words: list[str], searcher: Any, dictionary: Dictionary, *, use_or: bool) -> Query:
+def _build_query(
+    words: list[str], searcher: Any, dictionary: Dictionary, *, use_or: bool, fields: tuple[str, ...] = TEXT_FIELDS
+) -> Query:
     """Which documents match: all words (or, for the fallback, any word)."""
-    parts = [_word_query(w, searcher, dictionary) for w in words]
+    parts = [_word_query(w, searcher, dictionary, fields) for w in words]
     if use_or:
         return Or(parts)
     return And(parts) if len(parts) > 1 else parts[0]
@@ -261,11 +318,91 @@ def _run(searcher: Any, q: Query, collector: Any, deadline: _Deadline) -> tuple[
     return limited.results(), False
 
 
-def _match_all(snap: Snapshot, q: Query, deadline: _Deadline) -> tuple[set[int], dict[str, dict[str, int]], bool]:
-    """Every matching docnum (unscored, cheap) and the facet counts over them."""
-    collector = snap.searcher.collector(limit=None, scored=False)
-    results, partial = _run(snap.searcher, q, collector, deadline)
-    matched = set(results.docs())
+def _word_docs(word: str, snap: Snapshot) -> frozenset[int] | set[int]:
+    """Docnums with `word` in any text field; an unknown long word matches through all its sub-words."""
+    found: set[int] = set()
+    for f in TEXT_FIELDS:
+        found |= snap.term_docs(f, word)
+    if found or len(word) <= 2:
+        return found
+    parts = [w for w in sub_words(word, snap.dictionary) if len(w) >= 2]
+    if not parts:
+        return found
+    result: set[int] | None = None
+    for part in parts:
+        docs = _word_docs(part, snap) if part != word else set()
+        result = set(docs) if result is None else result & docs
+        if not result:
+            return set()
+    return result or set()
+
+
+def _phrase_rerank(rows: list[tuple[dict, float]], words: list[str]) -> list[tuple[dict, float]]:
+    """Documents where the words stand together, in order, in the title or excerpt move up.
+
+    Done on the top RERANK_DEPTH hits from stored text: Whoosh's Phrase matcher walks the position
+    lists of every candidate and cost up to a second on common word pairs.
+    """
+    if len(words) < 2 or not rows:
+        return rows
+    phrases = {"".join(words), " ".join(words)}
+    out = []
+    for stored, score in rows:
+        title = normalize_text(stored.get("title") or "")
+        excerpt = normalize_text((stored.get("excerpt") or "")[:SNIPPET_SCAN_CHARS])
+        if any(p in title for p in phrases):
+            score = score * (1 + PHRASE_BOOST)
+        elif any(p in excerpt for p in phrases):
+            score = score * (1 + PHRASE_BOOST / 2)
+        out.append((stored, score))
+    out.sort(key=lambda row: -row[1])
+    return out
+
+
+def _newest_first(snap: Snapshot, docnums: set[int], limit: int) -> list[int]:
+    if limit <= 0 or not docnums:
+        return []
+    dates = snap.dates()
+    return heapq.nsmallest(limit, docnums, key=lambda d: (_neg_date(dates.get(d, "")), d))
+
+
+def _neg_date(date: str) -> str:
+    # "2021-07-01" sorts newest first as its digit complement; an empty date sorts last.
+    return date.translate(_COMPLEMENT) if date else "~"
+
+
+_COMPLEMENT = str.maketrans("0123456789", "9876543210")
+
+
+def _strong_docs(snap: Snapshot, words: list[str], matched: set[int]) -> set[int] | None:
+    """Matched docnums with every word in a STRONG_FIELDS field; None when a word is only sub-words."""
+    strong = set(matched)
+    for word in words:
+        docs: set[int] = set()
+        for f in STRONG_FIELDS:
+            docs |= snap.term_docs(f, word)
+        if not docs and not any(snap.term_docs("body", word)):
+            return None  # matched through sub-words: keep the general path
+        strong &= docs
+    return strong
+
+
+def _match_all(snap: Snapshot, words: list[str], *, use_or: bool) -> set[int]:
+    """Every matching docnum, by set operations over cached posting lists (no scoring)."""
+    if not words:
+        return set(snap.all_docs())
+    sets = sorted((_word_docs(w, snap) for w in words), key=len)
+    if use_or:
+        return set().union(*sets)
+    matched = set(sets[0])
+    for docs in sets[1:]:
+        matched &= docs
+        if not matched:
+            break
+    return matched
+
+
+def _facets(snap: Snapshot, matched: set[int]) -> dict[str, dict[str, int]]:
     rows = snap.facet_rows()
     counters: dict[str, Counter[str]] = {"type": Counter(), "column": Counter(), "district": Counter()}
     for docnum in matched:
@@ -278,8 +415,19 @@ def _match_all(snap: Snapshot, q: Query, deadline: _Deadline) -> tuple[set[int],
         counters["column"].update(columns)
         if district:
             counters["district"][district] += 1
-    facets = {name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for name, c in counters.items()}
-    return matched, facets, partial
+    return {name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for name, c in counters.items()}
+
+
+def _filtered(snap: Snapshot, matched: set[int], type: str | None, column: str | None, district: str | None) -> set[int]:
+    rows = snap.facet_rows()
+    out = set()
+    for docnum in matched:
+        row = rows.get(docnum)
+        if row is None:
+            continue
+        if (not type or row[0] == type) and (not column or column in row[1]) and (not district or row[2] == district):
+            out.add(docnum)
+    return out
 
 
 def search(
@@ -305,51 +453,89 @@ def search(
     per_page = min(max(int(per_page), 1), MAX_PER_PAGE)
     page = min(max(int(page), 1), MAX_PAGE)
     text = _clip_query(q)
+    cache_key = (text, type or "", column or "", district or "", page, per_page)
+    cached = snap.results.get(cache_key)
+    if cached is not None:
+        # Same generation and searcher (the cache is dropped with them), so the same answer.
+        snap.results.move_to_end(cache_key)
+        return _copy_result(cached, started)
     words = query_words(text, snap.dictionary)[:MAX_WORDS]
-    filter_q = _filter_query(type, column, district)
+    filtered = bool(type or column or district)
 
     result = SearchResult(query=text, total=0, hits=[], facets={"type": {}, "column": {}, "district": {}},
                           page=page, pages=0, per_page=per_page, words=words)
-    if not words and filter_q is None:
+    if not words and not filtered:
         result.elapsed_ms = _ms(started)
         return result
 
-    if words:
-        main_q = _build_query(words, searcher, snap.dictionary, use_or=False)
-    else:
-        main_q = Every()  # filters alone: browse a type, column or district
-    matched, facets, partial = _match_all(snap, main_q, deadline)
+    matched = _match_all(snap, words, use_or=False)
+    main_q = _build_query(words, searcher, snap.dictionary, use_or=False) if words else Every()
     if not matched and words:
         # Offered even when the OR fallback below finds something: 四个自心 matches 四个 alone,
         # but the member meant 四个自信.
         result.corrected_query = _correction(text, words, snap)
     if not matched and len(words) > 1:
+        matched = _match_all(snap, words, use_or=True)
         main_q = _build_query(words, searcher, snap.dictionary, use_or=True)
-        matched, facets, partial = _match_all(snap, main_q, deadline)
         result.used_or_fallback = bool(matched)
-    result.facets = facets
+    result.facets = _facets(snap, matched)
+    partial = False
 
-    if filter_q is not None:
-        matched &= set(searcher.docs_for_query(filter_q))
+    if filtered:
+        matched = _filtered(snap, matched, type, column, district)
     result.total = len(matched)
     result.pages = math.ceil(result.total / per_page) if result.total else 0
 
-    if matched:
-        # Filters go into the query (Require scores by main_q only), not the collector's
-        # filter=: TimeLimitCollector drives the wrapped collector's matches() itself and so
-        # skips FilterCollector's filtering.
-        ranked_q = main_q if result.used_or_fallback else _ranking_query(main_q, words)
-        if filter_q is not None:
-            ranked_q = Require(ranked_q, filter_q)
-        collector = searcher.collector(limit=page * per_page)
-        ranked, timed_out = _run(searcher, ranked_q, collector, deadline)
-        partial = partial or timed_out
+    if matched and (page - 1) * per_page < result.total:
+        ranked_q = main_q
+        wanted = page * per_page
+        depth = max(wanted, RERANK_DEPTH) if len(words) > 1 else wanted
+        rows: list[tuple[dict, float]] = []
+        strong = _strong_docs(snap, words, matched) if words and not result.used_or_fallback else None
+        if strong is not None and len(strong) >= wanted:
+            # Enough documents have every word in title, people, tags or summary: rank only those,
+            # with only those fields. Skips the long body posting lists, most of a hot word's cost.
+            strong_q = _build_query(words, searcher, snap.dictionary, use_or=False, fields=STRONG_FIELDS)
+            ranked = searcher.search(strong_q, limit=depth, filter=strong)
+            rows = [(hit.fields(), hit.score) for hit in ranked]
+        elif strong is not None:
+            # Few strong matches: rank those, then the body-only matches newest first (scoring
+            # every long body posting list was hundreds of milliseconds for common words).
+            if strong:
+                strong_q = _build_query(words, searcher, snap.dictionary, use_or=False, fields=STRONG_FIELDS)
+                rows = [(hit.fields(), hit.score) for hit in searcher.search(strong_q, limit=depth, filter=strong)]
+                rows = _phrase_rerank(rows, words)
+            rest = _newest_first(snap, matched - strong, wanted - len(rows))
+            rows += [(searcher.stored_fields(docnum), 0.0) for docnum in rest]
+        elif filtered:
+            # A known set: rank only inside it. (Require() with block-quality skipping trips an
+            # assertion in Whoosh's IntersectionMatcher.)
+            ranked = searcher.search(ranked_q, limit=depth, filter=matched)
+            rows = [(hit.fields(), hit.score) for hit in ranked]
+        else:
+            collector = searcher.collector(limit=depth)
+            ranked, partial = _run(searcher, ranked_q, collector, deadline)
+            rows = [(hit.fields(), hit.score) for hit in ranked]
+        if strong is None or len(strong) >= wanted:
+            rows = _phrase_rerank(rows, words)
         marks = _highlight_terms(words, snap.dictionary)
-        for hit in ranked[(page - 1) * per_page : page * per_page]:
-            result.hits.append(_make_hit(hit.fields(), hit.score, marks))
+        for stored, score in rows[(page - 1) * per_page : wanted]:
+            result.hits.append(_make_hit(stored, score, marks))
     result.partial = partial
     result.elapsed_ms = _ms(started)
-    return result
+    if not partial:
+        snap.results[cache_key] = result
+        if len(snap.results) > RESULT_CACHE_SIZE:
+            snap.results.popitem(last=False)
+    return _copy_result(result, started)
+
+
+def _copy_result(result: SearchResult, started: float) -> SearchResult:
+    """A shallow copy callers may change without touching the cached one."""
+    copy = replace(result, hits=list(result.hits), facets={k: dict(v) for k, v in result.facets.items()},
+                   words=list(result.words))
+    copy.elapsed_ms = _ms(started)
+    return copy
 
 
 def _ms(started: float) -> float:

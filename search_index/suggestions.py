@@ -23,6 +23,7 @@ from pypinyin import lazy_pinyin
 from .analysis import analyze, dictionary_for_terms, normalize_text
 
 TABLE_FILE = "suggest.json"
+DOCS_FILE = "suggest-docs.json"  # per-document contributions, so updates re-analyse only what changed
 TABLE_FORMAT = 1
 
 # Entry kinds, in the order they are offered: hot/dictionary terms first, then words from
@@ -70,26 +71,64 @@ def _people_names(people: str) -> list[str]:
     return [name for name in _PEOPLE_SPLIT.split(people) if 2 <= len(name) <= 12]
 
 
-def _collect_entries(ix: Any, terms: list[str]) -> dict[str, list[Any]]:
-    """text -> [display, kind, weight] from the index's stored fields and the dictionary terms."""
+def _doc_contribution(stored: dict, dictionary: Any) -> list[Any]:
+    """What one document adds to the table: [normalised title, title, title/tag words, people]."""
+    title = (stored.get("title") or "").strip()
+    words = set()
+    for source in (title, stored.get("tags") or ""):
+        for word in analyze(source, dictionary, search_mode=True):
+            if 2 <= len(word.text) <= MAX_WORD_CHARS and _HAN.search(word.text):
+                words.add(word.text)
+    people = sorted({normalize_text(n) for n in _people_names(stored.get("people") or "")})
+    return [normalize_text(title)[:MAX_TITLE_CHARS] if title else "", title[:MAX_TITLE_CHARS], sorted(words), people]
+
+
+def _load_contributions(generation: Path) -> dict[str, list[Any]] | None:
+    try:
+        data = json.loads((generation / DOCS_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _contributions(ix: Any, generation: Path, dictionary: Any, changed_keys: list[str] | None) -> dict[str, list[Any]]:
+    """Per-document contributions: only `changed_keys` are re-analysed when the sidecar file exists.
+
+    jieba over every title was ~2 s per incremental update at 12,000 documents; now an update
+    analyses just the documents it touched.
+    """
+    contribs = _load_contributions(generation) if changed_keys is not None else None
+    with ix.searcher() as searcher:
+        if contribs is None:
+            contribs = {}
+            for stored in searcher.reader().all_stored_fields():
+                contribs[stored["key"]] = _doc_contribution(stored, dictionary)
+        else:
+            for key in changed_keys:
+                stored = searcher.document(key=key)
+                if stored is None:
+                    contribs.pop(key, None)
+                else:
+                    contribs[key] = _doc_contribution(stored, dictionary)
+    return contribs
+
+
+def _collect_entries(ix: Any, generation: Path, terms: list[str], changed_keys: list[str] | None) -> dict[str, list[Any]]:
+    """text -> [display, kind, weight] from the documents' contributions and the dictionary terms."""
     dictionary = dictionary_for_terms(terms)
+    contribs = _contributions(ix, generation, dictionary, changed_keys)
+    _write_atomic(generation, DOCS_FILE, json.dumps(contribs, ensure_ascii=False, separators=(",", ":")))
     word_df: Counter[str] = Counter()
     people_df: Counter[str] = Counter()
     titles: dict[str, str] = {}
+    for title_norm, title, words, people in contribs.values():
+        if title_norm:
+            titles.setdefault(title_norm, title)
+        word_df.update(words)
+        people_df.update(people)
+    term_df = {}
     with ix.searcher() as searcher:
         reader = searcher.reader()
-        for stored in reader.all_stored_fields():
-            title = (stored.get("title") or "").strip()
-            if title:
-                titles.setdefault(normalize_text(title)[:MAX_TITLE_CHARS], title[:MAX_TITLE_CHARS])
-            words = set()
-            for source in (title, stored.get("tags") or ""):
-                for word in analyze(source, dictionary, search_mode=True):
-                    if 2 <= len(word.text) <= MAX_WORD_CHARS and _HAN.search(word.text):
-                        words.add(word.text)
-            word_df.update(words)
-            people_df.update({normalize_text(n) for n in _people_names(stored.get("people") or "")})
-        term_df = {}
         for term in terms:
             df = sum(reader.doc_frequency(f, term) for f in ("title", "tags", "summary", "body"))
             if df:
@@ -107,8 +146,14 @@ def _collect_entries(ix: Any, terms: list[str]) -> dict[str, list[Any]]:
     return entries
 
 
-def write_table(ix: Any, generation: Path, terms: list[str] | tuple[str, ...]) -> None:
-    """(Re)compute suggest.json for one index generation from its stored fields."""
+def _write_atomic(generation: Path, name: str, text: str) -> None:
+    tmp = generation / f".{name}.{secrets.token_hex(4)}.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, generation / name)
+
+
+def write_table(ix: Any, generation: Path, terms: list[str] | tuple[str, ...], changed_keys: list[str] | None = None) -> None:
+    """(Re)compute suggest.json for one index generation; `changed_keys` limits re-analysis to those documents."""
     generation = Path(generation)
     # Reuse the previous table's pinyin: pypinyin costs ~50 µs a word and most entries survive
     # an incremental update unchanged.
@@ -122,7 +167,7 @@ def write_table(ix: Any, generation: Path, terms: list[str] | tuple[str, ...]) -
         except (ValueError, KeyError, IndexError):
             cached = {}  # a damaged table is simply rebuilt from scratch
 
-    entries = _collect_entries(ix, list(terms))
+    entries = _collect_entries(ix, generation, list(terms), changed_keys)
     ranked = sorted(entries.items(), key=lambda item: (item[1][1], -item[1][2], len(item[0]), item[0]))
     rows = []
     keys: list[tuple[str, int]] = []
@@ -144,9 +189,7 @@ def write_table(ix: Any, generation: Path, terms: list[str] | tuple[str, ...]) -
         "keys": [k for k, _ in keys],
         "refs": [r for _, r in keys],
     }
-    tmp = generation / f".{TABLE_FILE}.{secrets.token_hex(4)}.tmp"
-    tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    os.replace(tmp, generation / TABLE_FILE)
+    _write_atomic(generation, TABLE_FILE, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 @dataclass

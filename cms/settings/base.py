@@ -132,6 +132,23 @@ WAGTAILAPI_BASE_URL = WAGTAILADMIN_BASE_URL
 # Where the public static site lives; item pages report their URL there ("view live", rich-text links).
 PUBLIC_SITE_URL = os.environ.get("PUBLIC_SITE_URL", "http://127.0.0.1:8080").rstrip("/")
 
+# The static site: built by the worker into SITE_BUILD_DIR from the public API, then published to
+# SITE_PUBLISH_TARGET (file:///path or s3://bucket/prefix; empty = SITE_BUILD_DIR is what is served).
+SITE_BUILD_DIR = Path(os.environ.get("SITE_BUILD_DIR", VAR_DIR / "site"))
+# The public API the builder and the search indexer read (over HTTP, like on any other machine).
+CMS_API_URL = os.environ.get("CMS_API_URL", f"{WAGTAILAPI_BASE_URL}/api/v2/")
+# Where the static pages' search box submits, and the hot words (with top results) they pre-render.
+SEARCH_URL = os.environ.get("SEARCH_URL", f"{WAGTAILADMIN_BASE_URL}/search/")
+HOT_WORDS_URL = os.environ.get("HOT_WORDS_URL", f"{WAGTAILADMIN_BASE_URL}/api/hotwords/")
+SITE_PUBLISH_TARGET = os.environ.get("SITE_PUBLISH_TARGET", "")
+SITE_PUBLISH_OPTIONS = {
+    "endpoint_url": os.environ.get("SITE_PUBLISH_ENDPOINT_URL") or None,
+    "addressing_style": os.environ.get("SITE_PUBLISH_ADDRESSING_STYLE", "auto"),
+}
+# Publishes within this many seconds of each other land in one build.
+SITE_REBUILD_DELAY_SECONDS = 2
+SITE_BUILD_LOCK_TIMEOUT = 600
+
 WAGTAIL_HEADLESS_PREVIEW = {
     "CLIENT_URLS": {"default": f"{WAGTAILADMIN_BASE_URL}/preview/"},
     "SERVE_BASE_URL": None,
@@ -152,3 +169,13 @@ LOGGING = {
         "search_index": {"level": "INFO"},
     },
 }
+
+# Hot-word search (search_index/): the on-disk index; it is fed from CMS_API_URL.
+SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", VAR_DIR / "search-index"))
+
+# Review workflow (content_models.workspaces): comments on pages, and Wagtail's e-mail notifications —
+# reviewers hear of submissions, editors of approval or rejection. Set EMAIL_* for a real mail server.
+WAGTAILADMIN_COMMENTS_ENABLED = True
+WAGTAILADMIN_NOTIFICATION_FROM_EMAIL = os.environ.get("WAGTAILADMIN_NOTIFICATION_FROM_EMAIL", "noreply@dangshi.example.cn")
+WAGTAILADMIN_NOTIFICATION_USE_HTML = True
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

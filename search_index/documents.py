@@ -1,0 +1,126 @@
+"""API item JSON (from /api/v2/pages/) → the flat documents the search core indexes.
+
+One document per public item, plus one per periodical issue and per video episode. Keys:
+"<type>:<page id>", "issue:<periodical id>:<year>-<number>", "episode:<series id>:<number>".
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Iterator
+
+# API item_type → index type. Unknown types are skipped (the API may grow new page types).
+ITEM_TYPES = ("ebook", "periodical", "series", "site", "news")
+CHILD_PREFIXES = {"periodical": "issue", "series": "episode"}
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK = re.compile(r"</?(p|h[1-6]|li|br|div|ul|ol|tr|blockquote)\b[^>]*>", re.IGNORECASE)
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+def html_to_text(value: str) -> str:
+    """Rich-text HTML → plain text: block tags become line breaks, entities decoded."""
+    if not value:
+        return ""
+    text = _BLOCK.sub("\n", value)
+    text = html.unescape(_TAG.sub("", text))
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def cover_url(cover: dict | None) -> str:
+    """The 160-px rendition's URL of an API cover, or ""."""
+    if not isinstance(cover, dict):
+        return ""
+    small = cover.get("w160") or {}
+    return small.get("url") or ""
+
+
+def _slugs(rows: Iterable[dict] | None) -> list[str]:
+    return [row["slug"] for row in rows or [] if isinstance(row, dict) and row.get("slug")]
+
+
+def _date(item: dict) -> str:
+    value = item.get("date") or (item.get("last_published_at") or "")
+    return str(value)[:10] if value else ""
+
+
+def item_key(item_type: str, page_id: int) -> str:
+    return f"{item_type}:{page_id}"
+
+
+def _people(item: dict) -> str:
+    parts = [item.get(name) or "" for name in ("authors", "presenter", "producer")]
+    return "、".join(p for p in parts if p)
+
+
+def _base(item: dict, item_type: str) -> dict:
+    district = item.get("district") or {}
+    return {
+        "key": item_key(item_type, item["id"]),
+        "type": item_type,
+        "title": item.get("title") or "",
+        "people": _people(item),
+        "summary": item.get("summary") or "",
+        "body": "",
+        "columns": _slugs(item.get("columns")),
+        "district": district.get("slug") or "" if isinstance(district, dict) else "",
+        "tags": [str(t) for t in item.get("tags") or []],
+        "date": _date(item),
+        "url": item.get("site_path") or "",
+        "cover": cover_url(item.get("cover")),
+    }
+
+
+def documents_for_item(item: dict) -> list[dict]:
+    """Every index document for one API item (detail or listing with fields=*)."""
+    item_type = item.get("item_type") or ""
+    if item_type not in ITEM_TYPES:
+        return []
+    doc = _base(item, item_type)
+    docs = [doc]
+    if item_type == "news":
+        doc["body"] = "\n".join(filter(None, [item.get("source") or "", html_to_text(item.get("body") or "")]))
+    elif item_type == "ebook":
+        doc["body"] = " ".join(str(item.get(f) or "") for f in ("publisher", "isbn")).strip()
+    elif item_type == "site":
+        doc["body"] = "\n".join(str(item.get(f) or "") for f in ("kind", "address", "opening_hours") if item.get(f))
+    elif item_type == "periodical":
+        doc["body"] = " ".join(str(item.get(f) or "") for f in ("publisher", "issn", "cn_number") if item.get(f))
+        for issue in item.get("issues") or []:
+            title = f"{doc['title']} {issue.get('year')}年第{issue.get('number')}期"
+            docs.append({
+                **doc,
+                "key": f"issue:{item['id']}:{issue.get('year')}-{issue.get('number')}",
+                "type": "issue",
+                "title": title,
+                "summary": "",
+                "body": issue.get("table_of_contents") or "",
+                "date": str(issue.get("date") or "")[:10] or doc["date"],
+                "url": issue.get("site_path") or doc["url"],
+                "cover": cover_url(issue.get("cover")) or doc["cover"],
+            })
+    elif item_type == "series":
+        for episode in item.get("episodes") or []:
+            docs.append({
+                **doc,
+                "key": f"episode:{item['id']}:{episode.get('number')}",
+                "type": "episode",
+                "title": episode.get("title") or f"{doc['title']} 第{episode.get('number')}集",
+                "summary": doc["title"],
+                "body": episode.get("transcript") or "",
+                "url": episode.get("site_path") or doc["url"],
+                "cover": cover_url(episode.get("poster")) or doc["cover"],
+            })
+    return docs
+
+
+def documents_for_items(items: Iterable[dict]) -> Iterator[dict]:
+    for item in items:
+        yield from documents_for_item(item)
+
+
+def child_key_prefix(item_type: str, page_id: int) -> str | None:
+    """The key prefix of an item's child documents ("episode:7:"), or None for types without children."""
+    child = CHILD_PREFIXES.get(item_type)
+    return f"{child}:{page_id}:" if child else None

@@ -1,0 +1,72 @@
+"""Queue tasks (backend "queue", drained by `manage.py db_worker --backend queue`): keep the index live."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django_tasks import task
+
+from . import sync
+from .hotwords import prune_log
+
+logger = logging.getLogger(__name__)
+
+
+def editor_terms() -> list[str]:
+    from .models import SearchTerm
+
+    return list(SearchTerm.objects.order_by("word").values_list("word", flat=True))
+
+
+@task(backend="queue")
+def index_item(page_id: int) -> dict:
+    """Re-read one item from the API and update (or, on 404, delete) its documents and its children's."""
+    index_dir = Path(settings.SEARCH_INDEX_DIR)
+    try:
+        summary = sync.sync_item(settings.CMS_API_URL, index_dir, page_id)
+    except FileNotFoundError:
+        # No index yet: the first full build picks this item up.
+        summary = rebuild(reason=f"no index when page {page_id} changed")
+    logger.info("Search index updated for page %s: %s", page_id, summary)
+    return summary
+
+
+def rebuild(reason: str = "") -> dict:
+    summary = sync.rebuild(settings.CMS_API_URL, Path(settings.SEARCH_INDEX_DIR), editor_terms())
+    summary["reason"] = reason
+    logger.info("Search index rebuilt (%s): %s", reason, summary)
+    return summary
+
+
+@task(backend="queue")
+def rebuild_index(reason: str = "") -> dict:
+    """A full rebuild into a new generation; the old one answers searches until the swap."""
+    return rebuild(reason)
+
+
+@task(backend="queue")
+def refresh_hot_words() -> dict:
+    """Prune the query log to its window and ask for a site rebuild so the hot-word pages follow."""
+    pruned = prune_log()
+    request_site_rebuild("hot words changed")
+    return {"pruned": pruned}
+
+
+def request_site_rebuild(reason: str) -> None:
+    """The static site's rebuild task (site_builder.tasks) re-renders the home page and hot-word pages."""
+    try:
+        from site_builder.tasks import request_rebuild
+    except ImportError:  # the search service deployed on its own
+        return
+    request_rebuild(reason)
+
+
+def enqueue_index_item(page_id: int) -> None:
+    transaction.on_commit(lambda: index_item.enqueue(page_id))
+
+
+def enqueue_rebuild(reason: str) -> None:
+    transaction.on_commit(lambda: rebuild_index.enqueue(reason))

@@ -1,0 +1,133 @@
+"""Hot words (log, decay, pins, blocks, pre-render data) and the queue tasks that keep the index live."""
+
+import json
+from datetime import timedelta
+
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from content_models.models import EBookPage, VideoSeriesPage
+from search_index import hotwords
+from search_index.indexer import index_info
+from search_index.models import HotWordBlock, HotWordPin, QueryLog, SearchTerm
+from search_index.tasks import index_item, rebuild_index
+
+
+def get_json(client, url, **params):
+    response = client.get(url, params)
+    assert response.status_code == 200, response.content[:300]
+    return json.loads(response.content)
+
+
+def run_worker() -> None:
+    # In-process: the worker must see the test database (a subprocess cannot see SQLite's in-memory one).
+    call_command("db_worker", "--backend", "queue", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+
+def search_tasks():
+    return DBTaskResult.objects.filter(task_path__in=[index_item.module_path, rebuild_index.module_path])
+
+
+def test_slugs_are_stable_url_safe_and_distinct():
+    slug = hotwords.slug_for("四个自信")
+    assert slug == hotwords.slug_for("四个自信") and slug.startswith("sigezixin-")
+    assert slug.replace("-", "").isalnum() and slug.isascii()
+    assert hotwords.slug_for("实事") != hotwords.slug_for("时事")  # same pinyin, different words
+
+
+def test_only_sensible_queries_are_logged_and_only_text_and_time(built_index, client):
+    book = EBookPage.objects.live().filter(district_only=False).first()
+    client.get("/search/", {"q": book.title})
+    client.get("/search/", {"q": "党" * 10_000})
+    client.get("/search/", {"q": "title:*"})
+    client.get("/search/", {"q": ""})
+    assert list(QueryLog.objects.values_list("text", flat=True)) == [book.title.lower()]
+    assert {f.name for f in QueryLog._meta.get_fields()} == {"id", "text", "created_at"}
+
+
+def test_hot_words_rank_by_decayed_count_with_pins_first_and_blocks_nowhere(built_index, client):
+    books = list(EBookPage.objects.live().filter(district_only=False).order_by("pk")[:3])
+    now = timezone.now()
+    old, recent, blocked = books[0].title, books[1].title, books[2].title
+    QueryLog.objects.bulk_create(
+        [QueryLog(text=old, created_at=now - timedelta(days=30)) for _ in range(6)]
+        + [QueryLog(text=recent, created_at=now) for _ in range(3)]
+        + [QueryLog(text=blocked, created_at=now) for _ in range(9)]
+        + [QueryLog(text="没有这个词的结果", created_at=now) for _ in range(9)]
+    )
+    HotWordPin.objects.create(word="党员", order=1)
+    HotWordBlock.objects.create(word=blocked)
+    words = [entry["word"] for entry in get_json(client, "/api/hotwords/")]
+    assert words[0] == "党员"
+    assert words.index(recent) < words.index(old)  # 3 today beat 6 a month ago (half-life 7 days)
+    assert blocked not in words and "没有这个词的结果" not in words
+    assert blocked not in get_json(client, "/api/suggest/", q=blocked[:2])
+
+
+def test_hot_words_with_results_feed_prerendered_pages_without_private_items(built_index, client):
+    draft = EBookPage.objects.filter(live=False).get()
+    HotWordPin.objects.create(word=draft.title, order=0)
+    entries = get_json(client, "/api/hotwords/", with_results="1")
+    entry = entries[0]
+    assert entry["url"] == f"/hot/{entry['slug']}/"
+    assert draft.site_path not in {r["url"] for r in entry["results"]}
+    assert hotwords.hot_word_pages(built_index)[0]["slug"] == entry["slug"]
+    page = client.get(entry["url"])
+    assert page.status_code == 200 and entry["word"] in page.content.decode()
+
+
+def test_old_log_rows_are_pruned(db):
+    QueryLog.objects.create(text="旧", created_at=timezone.now() - timedelta(days=91))
+    QueryLog.objects.create(text="新", created_at=timezone.now())
+    assert hotwords.prune_log() == 1
+    assert list(QueryLog.objects.values_list("text", flat=True)) == ["新"]
+
+
+def test_unpublishing_removes_item_and_episodes_through_the_worker(built_index, client):
+    series = VideoSeriesPage.objects.live().filter(district_only=False).first()
+    episodes = series.episodes.count()
+    before = index_info(built_index)["doc_count"]
+    assert any(hit["url"] == series.site_path for hit in get_json(client, "/api/search/", q=series.title)["hits"])
+    series.unpublish()
+    assert search_tasks().filter(status=TaskResultStatus.READY).count() == 1
+    DBTaskResult.objects.exclude(pk__in=search_tasks().values("pk")).delete()  # the site rebuild is not ours to test
+    run_worker()
+    result = search_tasks().get()
+    assert result.status == TaskResultStatus.SUCCESSFUL, result.traceback
+    assert result.return_value["deleted"] == 1 + episodes
+    assert index_info(built_index)["doc_count"] == before - 1 - episodes
+    assert series.site_path not in json.dumps(get_json(client, "/api/search/", q=series.title))
+
+    series.save_revision().publish()
+    DBTaskResult.objects.exclude(pk__in=search_tasks().values("pk")).delete()
+    run_worker()
+    assert index_info(built_index)["doc_count"] == before
+
+
+def test_a_new_dictionary_term_rebuilds_the_index_in_the_background(built_index):
+    old = index_info(built_index)
+    SearchTerm.objects.create(word="红旗渠精神")
+    DBTaskResult.objects.exclude(pk__in=search_tasks().values("pk")).delete()
+    assert search_tasks().count() == 1, list(DBTaskResult.objects.values_list("task_path", flat=True))
+    run_worker()
+    assert search_tasks().get().status == TaskResultStatus.SUCCESSFUL, search_tasks().get().traceback
+    new = index_info(built_index)
+    assert new["generation"] != old["generation"]
+    assert new["dictionary_version"] != old["dictionary_version"]
+    assert new["doc_count"] == old["doc_count"]
+
+
+def test_builder_plans_prerendered_hot_pages_from_the_search_api(built_index, live_server):
+    from site_builder.hotwords import plan_hot_pages
+    from site_builder.pages import SitePlan
+    from site_builder.source import CMSClient, load_hot_words
+
+    HotWordPin.objects.create(word="党员", order=0)
+    entries = load_hot_words(live_server.url + "/api/hotwords/", CMSClient(live_server.url + "/api/v2/"), "/search/")
+    plan = SitePlan()
+    plan_hot_pages(plan, entries)
+    page = plan.pages[0]
+    assert page.path == hotwords.hot_word_entry("党员")["url"] and page.template == "hot"
+    assert page.context["hot"].results
