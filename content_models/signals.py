@@ -1,7 +1,9 @@
 """Keep each district's workspace (section page, collection, editor group) in step with the district."""
 
+from django.db import transaction
 from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
+from wagtail.models import Page, Revision
 
 from .taxonomy import District
 
@@ -23,3 +25,15 @@ def create_city_workspace(sender, app_config=None, **kwargs) -> None:
     from .workspaces import ensure_city_workspace
 
     ensure_city_workspace()
+
+
+@receiver(post_save, dispatch_uid="schedule_check")
+def schedule_check_needed(sender, instance, raw: bool = False, **kwargs) -> None:
+    """Something was scheduled (a revision to go live, a page to expire): make sure the minute-by-minute
+    check is waiting in the queue, so it happens with nobody at the keyboard."""
+    if raw or not isinstance(instance, Page | Revision):
+        return
+    if getattr(instance, "approved_go_live_at", None) or getattr(instance, "expire_at", None):
+        from .tasks import ensure_publish_scheduler
+
+        transaction.on_commit(ensure_publish_scheduler)

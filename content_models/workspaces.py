@@ -3,26 +3,43 @@
 Layout: 资源库首页 → one 全市 section (city editors) + one section per district. A district's editor
 group holds page permissions on its own section and image/document permissions on its own collection;
 the city editors' group holds them on the home page and the root collection, so it can do everything.
+District editors may not publish: their section carries the 市级审核 workflow, whose one task is approved
+by the 市级审核 group — approval publishes.
 """
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page, Site
+from wagtail.models import (
+    Collection,
+    GroupApprovalTask,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Page,
+    Site,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
+)
 
 from .column_list import ensure_columns
 from .pages import HomePage, SectionPage
 from .taxonomy import Column, District
 
 CITY_EDITORS = "市级编辑"
+CITY_REVIEWERS = "市级审核"
+REVIEW_WORKFLOW = "市级审核"
 CITY_SECTION_TITLE = "全市"
 PAGE_ACTIONS = ("add", "change", "publish", "lock", "unlock")
+# District editors submit for review instead of publishing; the city reviewers approve (and so publish).
+DISTRICT_PAGE_ACTIONS = tuple(a for a in PAGE_ACTIONS if a != "publish")
+REVIEWER_PAGE_ACTIONS = ("change", "publish", "lock", "unlock")
 MEDIA_ACTIONS = {"wagtailimages": ("add", "change", "choose"), "content_models": ("add", "change", "choose")}
 
 
-def page_permissions() -> list[Permission]:
+def page_permissions(actions: tuple[str, ...] = PAGE_ACTIONS) -> list[Permission]:
     page_type = ContentType.objects.get_for_model(Page)
-    return list(Permission.objects.filter(content_type=page_type, codename__in=[f"{a}_page" for a in PAGE_ACTIONS]))
+    return list(Permission.objects.filter(content_type=page_type, codename__in=[f"{a}_page" for a in actions]))
 
 
 def media_permissions() -> list[Permission]:
@@ -51,8 +68,11 @@ def ensure_home_page() -> HomePage:
     return home
 
 
-def grant(group: Group, page: Page, collection: Collection) -> None:
-    for permission in page_permissions():
+def grant(group: Group, page: Page, collection: Collection, actions: tuple[str, ...] = PAGE_ACTIONS) -> None:
+    """Exactly `actions` on the page (anything else the group had there is taken away), media on the collection."""
+    wanted = page_permissions(actions)
+    GroupPagePermission.objects.filter(group=group, page=page).exclude(permission__in=wanted).delete()
+    for permission in wanted:
         GroupPagePermission.objects.get_or_create(group=group, page=page, permission=permission)
     for permission in media_permissions():
         GroupCollectionPermission.objects.get_or_create(group=group, collection=collection, permission=permission)
@@ -72,7 +92,30 @@ def ensure_city_workspace() -> SectionPage:
     grant(group, home, Collection.get_first_root_node())
     snippet_codenames = [f"{a}_{m}" for a in ("add", "change") for m in ("column", "district")]
     group.permissions.add(*Permission.objects.filter(content_type__app_label="content_models", codename__in=snippet_codenames))
+    workflow = ensure_review_workflow()
+    # Existing district sections (databases from before the review step) are brought in line on every migrate.
+    district_sections = SectionPage.objects.filter(district__isnull=False)
+    GroupPagePermission.objects.filter(page__in=district_sections, permission__codename="publish_page").exclude(
+        group__name=CITY_EDITORS
+    ).delete()
+    for district_section in district_sections:
+        WorkflowPage.objects.get_or_create(page=district_section, defaults={"workflow": workflow})
     return section
+
+
+def ensure_review_workflow() -> Workflow:
+    """The 市级审核 group and the one-step workflow in which it approves district editors' submissions."""
+    reviewers, _ = Group.objects.get_or_create(name=CITY_REVIEWERS)
+    # Wagtail's page views (the workflow actions among them) need a page permission; reviewers may also mend
+    # and publish what they review, but not create.
+    grant(reviewers, ensure_home_page(), Collection.get_first_root_node(), REVIEWER_PAGE_ACTIONS)
+    task = GroupApprovalTask.objects.filter(name=REVIEW_WORKFLOW).first()
+    if task is None:
+        task = GroupApprovalTask.objects.create(name=REVIEW_WORKFLOW)
+    task.groups.add(reviewers)
+    workflow, _ = Workflow.objects.get_or_create(name=REVIEW_WORKFLOW)
+    WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
+    return workflow
 
 
 @transaction.atomic
@@ -104,7 +147,8 @@ def ensure_district_workspace(district: District) -> SectionPage:
     elif group.name != district.editor_group_name:
         group.name = district.editor_group_name
         group.save()
-    grant(group, section, collection)
+    grant(group, section, collection, DISTRICT_PAGE_ACTIONS)
+    WorkflowPage.objects.update_or_create(page=section, defaults={"workflow": ensure_review_workflow()})
     return section
 
 
