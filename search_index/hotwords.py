@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import TruncDate
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from .analysis import normalize_text
@@ -55,11 +57,34 @@ def log_query(raw: str) -> bool:
     return True
 
 
-def blocked_words() -> set[str]:
-    return {normalize_text(w) for w in HotWordBlock.objects.values_list("word", flat=True)}
+# The block list is read at most once per BLOCKED_TTL seconds per process (every suggestion request
+# used to query it); saving or deleting a block in this process drops the copy at once.
+BLOCKED_TTL = 60.0
+_blocked_cache: tuple[float, frozenset[str]] | None = None
 
 
-def is_blocked(text: str, blocked: set[str]) -> bool:
+def blocked_words() -> frozenset[str]:
+    global _blocked_cache
+    now = time.monotonic()
+    cached = _blocked_cache
+    if cached is not None and now - cached[0] < BLOCKED_TTL:
+        return cached[1]
+    words = frozenset(normalize_text(w) for w in HotWordBlock.objects.values_list("word", flat=True))
+    _blocked_cache = (now, words)
+    return words
+
+
+def forget_blocked_words(**_kwargs) -> None:
+    """Drop the cached block list (connected to HotWordBlock's post_save/post_delete)."""
+    global _blocked_cache
+    _blocked_cache = None
+
+
+post_save.connect(forget_blocked_words, sender=HotWordBlock, dispatch_uid="search_index.blocked_words.save")
+post_delete.connect(forget_blocked_words, sender=HotWordBlock, dispatch_uid="search_index.blocked_words.delete")
+
+
+def is_blocked(text: str, blocked: set[str] | frozenset[str]) -> bool:
     """A word is blocked when it contains a blocked word (blocking 某某 also hides 某某事件)."""
     norm = normalize_text(text)
     return any(b and b in norm for b in blocked)

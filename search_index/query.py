@@ -13,24 +13,24 @@ import re
 import threading
 import time
 import unicodedata
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import zhconv
 from whoosh import index as whoosh_index
-from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.query import (
     And,
     AndMaybe,
     DisjunctionMax,
-    Every,
     Or,
     Phrase,
     Query,
     Term,
 )
+from whoosh.util.numeric import byte_to_length
 
 from .analysis import (
     Dictionary,
@@ -65,6 +65,9 @@ SNIPPET_SCAN_CHARS = 1500
 # A doc matching a word in one field scores mostly by its best field; 0.1 adds a little for
 # also matching elsewhere (title and body beats title alone).
 DISMAX_TIEBREAK = 0.1
+# Whoosh's default BM25F parameters, reproduced by Snapshot.term_scores().
+B = 0.75
+K1 = 1.2
 
 _HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
 _LATIN_WORD = re.compile(r"[a-z]{3,}")
@@ -122,63 +125,130 @@ class Snapshot:
     dictionary: Dictionary
 
     _facet_rows: dict[int, tuple[str, tuple[str, ...], str]] | None = None
-    _term_docs: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
-    _all_docs: frozenset[int] | None = None
-    _dates: dict[int, str] | None = None
+    _facet_bits: dict[str, dict[str, int]] | None = None
+    _term_bits: dict[tuple[str, str], int] = field(default_factory=dict)
+    _all_bits: int | None = None
+    _date_order: list[int] | None = None
+    _term_scores: dict[tuple[str, str], dict[int, float]] = field(default_factory=dict)
+    _lengths: dict[str, list[int]] = field(default_factory=dict)
     results: OrderedDict = field(default_factory=OrderedDict)
 
-    def term_docs(self, fieldname: str, word: str) -> frozenset[int]:
-        """Live docnums containing `word` in `fieldname`, read block by block from the posting lists.
+    def reset(self) -> None:
+        """Forget everything derived from the searcher (after it was replaced)."""
+        self._facet_rows = None
+        self._facet_bits = None
+        self._term_bits = {}
+        self._all_bits = None
+        self._date_order = None
+        self._term_scores = {}
+        self._lengths = {}
+        self.results = OrderedDict()
 
-        Iterating a Whoosh matcher posting by posting costs microseconds each; a hot word with
-        thousands of postings in five fields made "which documents match" most of a query's time.
-        Reading each block's id array (whoosh3 W3LeafMatcher internals, Whoosh-Reloaded 2.7.5
-        pinned) and intersecting Python sets costs about a tenth. Cached per searcher.
+    def term_bits(self, fieldname: str, word: str) -> int:
+        """Live docnums containing `word` in `fieldname` as a bitmask (bit n = docnum n).
+
+        Read block by block from the posting lists: iterating a Whoosh matcher posting by posting
+        costs microseconds each. Reading each block's id array (whoosh3 W3LeafMatcher internals,
+        Whoosh-Reloaded 2.7.5 pinned) is about a tenth of that. Bitmasks (Python ints) make the
+        AND/OR of words, the facet counts and the filters a few microseconds each instead of
+        set operations over thousands of docnums. Cached per searcher.
         """
         key = (fieldname, word)
-        cached = self._term_docs.get(key)
+        cached = self._term_bits.get(key)
         if cached is not None:
             return cached
-        found: set[int] = set()
+        found = 0
         for leaf, offset in self.searcher.reader().leaf_readers():
             if (fieldname, word) not in leaf:
                 continue
             raw = leaf._terms.matcher(fieldname, leaf._text_to_bytes(fieldname, word), leaf.schema[fieldname].format)
-            ids: set[int] = set()
+            buf = bytearray((leaf.doc_count_all() + 8) // 8)
             while raw.is_active():
                 if raw._ids is None:
                     raw._read_ids()
-                ids.update(raw._ids)
+                for i in raw._ids:
+                    buf[i >> 3] |= 1 << (i & 7)
                 raw._next_block()
+            bits = int.from_bytes(buf, "little")
             if leaf.has_deletions():
-                ids -= set(leaf.deleted_docs_set)
-            found.update(i + offset for i in ids) if offset else found.update(ids)
-        if len(self._term_docs) > TERM_CACHE_SIZE:
-            self._term_docs.clear()
-        result = self._term_docs[key] = frozenset(found)
-        return result
+                bits &= ~_bits_of(leaf.deleted_docs_set)
+            found |= bits << offset
+        if len(self._term_bits) > TERM_CACHE_SIZE:
+            self._term_bits.clear()
+        self._term_bits[key] = found
+        return found
 
-    def dates(self) -> dict[int, str]:
-        if self._dates is None:
-            self._dates = {d: stored.get("date") or "" for d, stored in self.searcher.reader().iter_docs()}
-        return self._dates
+    def field_lengths(self, fieldname: str) -> list[int]:
+        """docnum -> length of `fieldname` (Whoosh's byte-quantised lengths), read once per searcher."""
+        lengths = self._lengths.get(fieldname)
+        if lengths is None:
+            table = [byte_to_length(b) for b in range(256)]
+            lengths = []
+            for leaf, offset in self.searcher.reader().leaf_readers():
+                del lengths[offset:]
+                column = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+                if column is None:
+                    lengths.extend([0] * leaf.doc_count_all())
+                else:
+                    lengths.extend(table[b] for b in column)
+            self._lengths[fieldname] = lengths
+        return lengths
 
-    def all_docs(self) -> frozenset[int]:
-        if self._all_docs is None:
-            self._all_docs = frozenset(self.searcher.reader().all_doc_ids())
-        return self._all_docs
+    def term_scores(self, fieldname: str, word: str) -> dict[int, float]:
+        """docnum -> BM25F score of `word` in `fieldname`, exactly as Whoosh's default BM25F scorer
+        computes it (B=0.75, K1=1.2, weights with the field boost, quantised field lengths).
+
+        Scoring with Whoosh's matchers walked every block of every posting list of a query (unpickling
+        each) on every query; these per-term tables are built once per searcher, so ranking is dict
+        lookups over the candidates. Cached per searcher.
+        """
+        key = (fieldname, word)
+        cached = self._term_scores.get(key)
+        if cached is not None:
+            return cached
+        scores: dict[int, float] = {}
+        if self.term_bits(fieldname, word):
+            searcher = self.searcher
+            idf = searcher.idf(fieldname, word)
+            avgfl = searcher.avg_field_length(fieldname) or 1
+            lengths = self.field_lengths(fieldname)
+            for leaf, offset in searcher.reader().leaf_readers():
+                if (fieldname, word) not in leaf:
+                    continue
+                raw = leaf._terms.matcher(fieldname, leaf._text_to_bytes(fieldname, word), leaf.schema[fieldname].format)
+                while raw.is_active():
+                    if raw._ids is None:
+                        raw._read_ids()
+                    if raw._weights is None:
+                        raw._read_weights()
+                    for i, tf in zip(raw._ids, raw._weights, strict=True):
+                        d = i + offset
+                        fl = lengths[d] or 1
+                        scores[d] = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+                    raw._next_block()
+        if len(self._term_scores) > TERM_CACHE_SIZE // 4:
+            self._term_scores.clear()
+        self._term_scores[key] = scores
+        return scores
+
+    def all_bits(self) -> int:
+        if self._all_bits is None:
+            self._all_bits = _bits_of(self.searcher.reader().all_doc_ids())
+        return self._all_bits
+
+    def date_order(self) -> list[int]:
+        """Every live docnum, newest date first (an empty date last), ties by docnum."""
+        if self._date_order is None:
+            dated = [(_neg_date(stored.get("date") or ""), d) for d, stored in self.searcher.reader().iter_docs()]
+            self._date_order = [d for _key, d in sorted(dated)]
+        return self._date_order
 
     @property
     def table(self) -> SuggestionTable:
         return load_table(self.generation)
 
     def facet_rows(self) -> dict[int, tuple[str, tuple[str, ...], str]]:
-        """docnum -> (type, columns, district), read once per searcher.
-
-        Whoosh's FacetCollector rebuilds its categorizers on every search (for the multi-valued
-        columns field it walks every posting list), which was most of a query's time; counting
-        from this map over the matched docnums costs a few milliseconds at 12,000 documents.
-        """
+        """docnum -> (type, columns, district), read once per searcher."""
         if self._facet_rows is None:
             rows = {}
             for docnum, stored in self.searcher.reader().iter_docs():
@@ -186,6 +256,27 @@ class Snapshot:
                 rows[docnum] = (stored.get("type") or "", columns, stored.get("district") or "")
             self._facet_rows = rows
         return self._facet_rows
+
+    def facet_bits(self) -> dict[str, dict[str, int]]:
+        """facet name -> value -> bitmask of its docnums, built once per searcher.
+
+        Whoosh's FacetCollector rebuilt its categorizers on every search, and counting a Counter
+        over every matched docnum was still ~10 ms for a hot word at 12,000 documents; a facet
+        count is now one AND and a bit_count per value.
+        """
+        if self._facet_bits is None:
+            docs: dict[str, dict[str, list[int]]] = {"type": {}, "column": {}, "district": {}}
+            for docnum, (doc_type, columns, district) in self.facet_rows().items():
+                if doc_type:
+                    docs["type"].setdefault(doc_type, []).append(docnum)
+                for column in columns:
+                    docs["column"].setdefault(column, []).append(docnum)
+                if district:
+                    docs["district"].setdefault(district, []).append(docnum)
+            self._facet_bits = {
+                name: {value: _bits_of(nums) for value, nums in values.items()} for name, values in docs.items()
+            }
+        return self._facet_bits
 
     def close(self) -> None:
         self.searcher.close()
@@ -231,11 +322,7 @@ def _snapshot_for(index: Path | str | Snapshot) -> Snapshot:
         # stay visible. A fresh searcher costs about a millisecond.
         snap.searcher.close()
         snap.searcher = snap.ix.searcher()
-        snap._facet_rows = None
-        snap._term_docs = {}
-        snap._all_docs = None
-        snap._dates = None
-        snap.results = OrderedDict()
+        snap.reset()
         snap.meta = read_meta(snap.generation)
     return snap
 
@@ -298,43 +385,48 @@ def _filter_query(type: str | None, column: str | None, district: str | None) ->
     return terms[0] if len(terms) == 1 else And(terms)
 
 
-class _Deadline:
-    def __init__(self, seconds: float):
-        self.end = time.perf_counter() + seconds
-
-    def left(self) -> float:
-        # Never hand Whoosh a zero or negative limit: a tiny one still returns partial results.
-        return max(self.end - time.perf_counter(), 0.01)
-
-
-def _run(searcher: Any, q: Query, collector: Any, deadline: _Deadline) -> tuple[Any, bool]:
-    """Run with a time limit; on timeout return what was collected so far."""
-    # use_alarm=False: SIGALRM only works on the main thread, and web servers search on others.
-    limited = TimeLimitCollector(collector, timelimit=deadline.left(), use_alarm=False)
-    try:
-        searcher.search_with_collector(q, limited)
-    except TimeLimit:
-        return limited.results(), True
-    return limited.results(), False
+def _bits_of(docnums: Any) -> int:
+    """A bitmask with bit n set for each docnum n."""
+    nums = list(docnums)
+    if not nums:
+        return 0
+    buf = bytearray(max(nums) // 8 + 1)
+    for i in nums:
+        buf[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(buf, "little")
 
 
-def _word_docs(word: str, snap: Snapshot) -> frozenset[int] | set[int]:
+def _docnums(bits: int) -> list[int]:
+    """The docnums set in a bitmask, ascending."""
+    if not bits:
+        return []
+    text = bin(bits)[:1:-1]  # least significant bit first
+    out = []
+    find = text.find
+    i = find("1")
+    while i != -1:
+        out.append(i)
+        i = find("1", i + 1)
+    return out
+
+
+def _word_bits(word: str, snap: Snapshot) -> int:
     """Docnums with `word` in any text field; an unknown long word matches through all its sub-words."""
-    found: set[int] = set()
+    found = 0
     for f in TEXT_FIELDS:
-        found |= snap.term_docs(f, word)
+        found |= snap.term_bits(f, word)
     if found or len(word) <= 2:
         return found
     parts = [w for w in sub_words(word, snap.dictionary) if len(w) >= 2]
     if not parts:
         return found
-    result: set[int] | None = None
+    result: int | None = None
     for part in parts:
-        docs = _word_docs(part, snap) if part != word else set()
-        result = set(docs) if result is None else result & docs
+        docs = _word_bits(part, snap) if part != word else 0
+        result = docs if result is None else result & docs
         if not result:
-            return set()
-    return result or set()
+            return 0
+    return result or 0
 
 
 def _phrase_rerank(rows: list[tuple[dict, float]], words: list[str]) -> list[tuple[dict, float]]:
@@ -359,11 +451,16 @@ def _phrase_rerank(rows: list[tuple[dict, float]], words: list[str]) -> list[tup
     return out
 
 
-def _newest_first(snap: Snapshot, docnums: set[int], limit: int) -> list[int]:
+def _newest_first(snap: Snapshot, docnums: int, limit: int) -> list[int]:
     if limit <= 0 or not docnums:
         return []
-    dates = snap.dates()
-    return heapq.nsmallest(limit, docnums, key=lambda d: (_neg_date(dates.get(d, "")), d))
+    out = []
+    for d in snap.date_order():
+        if docnums >> d & 1:
+            out.append(d)
+            if len(out) == limit:
+                break
+    return out
 
 
 def _neg_date(date: str) -> str:
@@ -374,60 +471,98 @@ def _neg_date(date: str) -> str:
 _COMPLEMENT = str.maketrans("0123456789", "9876543210")
 
 
-def _strong_docs(snap: Snapshot, words: list[str], matched: set[int]) -> set[int] | None:
+def _strong_docs(snap: Snapshot, words: list[str], matched: int) -> int | None:
     """Matched docnums with every word in a STRONG_FIELDS field; None when a word is only sub-words."""
-    strong = set(matched)
+    strong = matched
     for word in words:
-        docs: set[int] = set()
+        docs = 0
         for f in STRONG_FIELDS:
-            docs |= snap.term_docs(f, word)
-        if not docs and not any(snap.term_docs("body", word)):
+            docs |= snap.term_bits(f, word)
+        if not docs and not snap.term_bits("body", word):
             return None  # matched through sub-words: keep the general path
         strong &= docs
     return strong
 
 
-def _match_all(snap: Snapshot, words: list[str], *, use_or: bool) -> set[int]:
-    """Every matching docnum, by set operations over cached posting lists (no scoring)."""
+def _match_all(snap: Snapshot, words: list[str], *, use_or: bool) -> int:
+    """Every matching docnum as a bitmask, from cached posting lists (no scoring)."""
     if not words:
-        return set(snap.all_docs())
-    sets = sorted((_word_docs(w, snap) for w in words), key=len)
-    if use_or:
-        return set().union(*sets)
-    matched = set(sets[0])
-    for docs in sets[1:]:
-        matched &= docs
-        if not matched:
-            break
+        return snap.all_bits()
+    masks = [_word_bits(w, snap) for w in words]
+    matched = masks[0]
+    for docs in masks[1:]:
+        matched = matched | docs if use_or else matched & docs
     return matched
 
 
-def _facets(snap: Snapshot, matched: set[int]) -> dict[str, dict[str, int]]:
-    rows = snap.facet_rows()
-    counters: dict[str, Counter[str]] = {"type": Counter(), "column": Counter(), "district": Counter()}
-    for docnum in matched:
-        row = rows.get(docnum)
-        if row is None:
-            continue
-        doc_type, columns, district = row
-        if doc_type:
-            counters["type"][doc_type] += 1
-        counters["column"].update(columns)
-        if district:
-            counters["district"][district] += 1
-    return {name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for name, c in counters.items()}
-
-
-def _filtered(snap: Snapshot, matched: set[int], type: str | None, column: str | None, district: str | None) -> set[int]:
-    rows = snap.facet_rows()
-    out = set()
-    for docnum in matched:
-        row = rows.get(docnum)
-        if row is None:
-            continue
-        if (not type or row[0] == type) and (not column or column in row[1]) and (not district or row[2] == district):
-            out.add(docnum)
+def _facets(snap: Snapshot, matched: int) -> dict[str, dict[str, int]]:
+    out = {}
+    for name, values in snap.facet_bits().items():
+        counts = {}
+        for value, bits in values.items():
+            n = (matched & bits).bit_count()
+            if n:
+                counts[value] = n
+        out[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return out
+
+
+def _filtered(snap: Snapshot, matched: int, type: str | None, column: str | None, district: str | None) -> int:
+    bits = snap.facet_bits()
+    for name, value in (("type", type), ("column", column), ("district", district)):
+        if value:
+            matched &= bits[name].get(value, 0)
+    return matched
+
+
+def _scored_parts(word: str, snap: Snapshot) -> list[str]:
+    """The index terms a query word is scored by: itself, or its sub-words when the index lacks it
+    (the same rule _word_bits() matches by)."""
+    if len(word) <= 2 or any(snap.term_bits(f, word) for f in TEXT_FIELDS):
+        return [word]
+    parts = [w for w in sub_words(word, snap.dictionary) if len(w) >= 2 and w != word]
+    return parts or [word]
+
+
+def _rank(snap: Snapshot, words: list[str], candidates: int, fields: tuple[str, ...], limit: int) -> list[tuple[int, float]]:
+    """The best `limit` candidates as (docnum, score), best first, ties by docnum.
+
+    Whoosh's scoring of our queries: each word (or each of its sub-words) scores its best field
+    (DisjunctionMax), the words' scores add up (And / Or). Only candidates are looked at.
+    """
+    if limit <= 0 or not candidates:
+        return []
+    if not words:
+        return [(d, 0.0) for d in _newest_first(snap, candidates, limit)]
+    cset = set(_docnums(candidates))
+    total: dict[int, float] = {}
+    for word in words:
+        for part in _scored_parts(word, snap):
+            best: dict[int, float] = {}
+            get = best.get
+            for f in fields:
+                scores = snap.term_scores(f, part)
+                if not scores:
+                    continue
+                if len(scores) <= len(cset):
+                    for d, score in scores.items():
+                        if d in cset and score > get(d, 0.0):
+                            best[d] = score
+                else:
+                    for d in cset:
+                        score = scores.get(d)
+                        if score is not None and score > get(d, 0.0):
+                            best[d] = score
+            tget = total.get
+            for d, score in best.items():
+                total[d] = tget(d, 0.0) + score
+    ranked = heapq.nsmallest(limit, total.items(), key=lambda kv: (-kv[1], kv[0]))
+    if len(ranked) < limit and len(total) < len(cset):
+        # Candidates no scored term reaches (cannot happen for matches found by the same words,
+        # but a filter-only match must still be listed): after the scored ones, newest first.
+        rest = candidates & ~_bits_of(total)
+        ranked += [(d, 0.0) for d in _newest_first(snap, rest, limit - len(ranked))]
+    return ranked
 
 
 def search(
@@ -447,7 +582,6 @@ def search(
     `corrected_query` may offer a sound-alike or spelling correction.
     """
     started = time.perf_counter()
-    deadline = _Deadline(TIME_LIMIT_SECONDS)
     snap = _snapshot_for(index)
     searcher = snap.searcher
     per_page = min(max(int(per_page), 1), MAX_PER_PAGE)
@@ -469,55 +603,41 @@ def search(
         return result
 
     matched = _match_all(snap, words, use_or=False)
-    main_q = _build_query(words, searcher, snap.dictionary, use_or=False) if words else Every()
     if not matched and words:
         # Offered even when the OR fallback below finds something: 四个自心 matches 四个 alone,
         # but the member meant 四个自信.
         result.corrected_query = _correction(text, words, snap)
     if not matched and len(words) > 1:
         matched = _match_all(snap, words, use_or=True)
-        main_q = _build_query(words, searcher, snap.dictionary, use_or=True)
         result.used_or_fallback = bool(matched)
     result.facets = _facets(snap, matched)
     partial = False
 
     if filtered:
         matched = _filtered(snap, matched, type, column, district)
-    result.total = len(matched)
+    result.total = matched.bit_count()
     result.pages = math.ceil(result.total / per_page) if result.total else 0
 
     if matched and (page - 1) * per_page < result.total:
-        ranked_q = main_q
         wanted = page * per_page
         depth = max(wanted, RERANK_DEPTH) if len(words) > 1 else wanted
-        rows: list[tuple[dict, float]] = []
+        stored_fields = searcher.stored_fields
         strong = _strong_docs(snap, words, matched) if words and not result.used_or_fallback else None
-        if strong is not None and len(strong) >= wanted:
+        if strong is not None and strong.bit_count() >= wanted:
             # Enough documents have every word in title, people, tags or summary: rank only those,
             # with only those fields. Skips the long body posting lists, most of a hot word's cost.
-            strong_q = _build_query(words, searcher, snap.dictionary, use_or=False, fields=STRONG_FIELDS)
-            ranked = searcher.search(strong_q, limit=depth, filter=strong)
-            rows = [(hit.fields(), hit.score) for hit in ranked]
+            ranked = _rank(snap, words, strong, STRONG_FIELDS, depth)
         elif strong is not None:
-            # Few strong matches: rank those, then the body-only matches newest first (scoring
-            # every long body posting list was hundreds of milliseconds for common words).
-            if strong:
-                strong_q = _build_query(words, searcher, snap.dictionary, use_or=False, fields=STRONG_FIELDS)
-                rows = [(hit.fields(), hit.score) for hit in searcher.search(strong_q, limit=depth, filter=strong)]
-                rows = _phrase_rerank(rows, words)
-            rest = _newest_first(snap, matched - strong, wanted - len(rows))
-            rows += [(searcher.stored_fields(docnum), 0.0) for docnum in rest]
-        elif filtered:
-            # A known set: rank only inside it. (Require() with block-quality skipping trips an
-            # assertion in Whoosh's IntersectionMatcher.)
-            ranked = searcher.search(ranked_q, limit=depth, filter=matched)
-            rows = [(hit.fields(), hit.score) for hit in ranked]
+            # Few strong matches: rank those, then the body-only matches newest first (a body
+            # mention says little about what a document is about).
+            ranked = _rank(snap, words, strong, STRONG_FIELDS, depth)
+            rows = _phrase_rerank([(stored_fields(d), score) for d, score in ranked], words)
+            rest = _newest_first(snap, matched & ~strong, wanted - len(rows))
+            rows += [(stored_fields(docnum), 0.0) for docnum in rest]
         else:
-            collector = searcher.collector(limit=depth)
-            ranked, partial = _run(searcher, ranked_q, collector, deadline)
-            rows = [(hit.fields(), hit.score) for hit in ranked]
-        if strong is None or len(strong) >= wanted:
-            rows = _phrase_rerank(rows, words)
+            ranked = _rank(snap, words, matched, TEXT_FIELDS, depth)
+        if strong is None or strong.bit_count() >= wanted:
+            rows = _phrase_rerank([(stored_fields(d), score) for d, score in ranked], words)
         marks = _highlight_terms(words, snap.dictionary)
         for stored, score in rows[(page - 1) * per_page : wanted]:
             result.hits.append(_make_hit(stored, score, marks))
@@ -573,9 +693,14 @@ def _highlight_terms(words: list[str], dictionary: Dictionary) -> list[str]:
 
 def _normalized_with_map(text: str) -> tuple[str, list[int]]:
     """normalize_text(text) plus, for each normalised character, its index in `text`."""
-    pieces = [unicodedata.normalize("NFKC", ch).lower() for ch in text]
-    joined = "".join(pieces)
-    mapping = [i for i, piece in enumerate(pieces) for _ in piece]
+    lowered = text.lower()
+    if len(lowered) == len(text) and unicodedata.is_normalized("NFKC", text):
+        # The common case (already NFKC, lowercasing keeps the length): one character each.
+        joined, mapping = lowered, list(range(len(text)))
+    else:
+        pieces = [unicodedata.normalize("NFKC", ch).lower() for ch in text]
+        joined = "".join(pieces)
+        mapping = [i for i, piece in enumerate(pieces) for _ in piece]
     converted = zhconv.convert(joined, "zh-hans")
     # zhconv converts character for character nearly always; when a phrase conversion changes
     # the length the map would be wrong, so fall back to the unconverted text.

@@ -18,3 +18,13 @@ def built_index(search_settings):
     call_command("build_search_index", verbosity=0)
     DBTaskResult.objects.all().delete()
     return search_settings.SEARCH_INDEX_DIR
+
+
+@pytest.fixture(autouse=True)
+def _fresh_block_list():
+    """The block list is cached per process; a rolled-back test must not leave its blocks behind."""
+    from search_index import hotwords
+
+    hotwords.forget_blocked_words()
+    yield
+    hotwords.forget_blocked_words()

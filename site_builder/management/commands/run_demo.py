@@ -10,6 +10,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from content_models.tasks import ensure_publish_scheduler
+from search_index.tasks import rebuild_index
 from site_builder.tasks import rebuild_site
 
 
@@ -36,7 +38,10 @@ class Command(BaseCommand):
         ]
         try:
             self.wait_for(f"{cms_url}/api/v2/columns/")
+            # The worker takes them in order: the search index first, so the site's hot-word pages have results.
+            rebuild_index.enqueue(reason="演示启动")
             rebuild_site.enqueue(reason="演示启动")
+            ensure_publish_scheduler()
             self.stdout.write(self.style.SUCCESS(
                 f"\n内容管理后台：{cms_url}/admin/\n接口：{cms_url}/api/v2/\n静态网站：{site_url}/（首次构建需要几秒）\n"
                 "在后台发布内容后，几秒内静态网站随之更新。按 Ctrl-C 结束。\n"
