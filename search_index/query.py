@@ -14,6 +14,8 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -299,22 +301,29 @@ def open_snapshot(index_dir: Path) -> Snapshot:
     )
 
 
-_local = threading.local()
+# Snapshots are opened once and reused by whichever thread needs one next (a dev server or a
+# threaded WSGI worker starts a thread per request); each is used by one thread at a time, since
+# Whoosh searchers are not safe to share. Opening one costs ~100 ms of per-term tables.
+_idle: dict[Path, list[Snapshot]] = {}
+_idle_lock = threading.Lock()
+MAX_IDLE_SNAPSHOTS = 8
 
 
-def _snapshot_for(index: Path | str | Snapshot) -> Snapshot:
-    """A per-thread cached snapshot of the live generation, refreshed after swaps and updates."""
+@contextmanager
+def _snapshot(index: Path | str | Snapshot) -> Iterator[Snapshot]:
+    """A snapshot of the live generation for the duration of one query, refreshed after swaps and updates."""
     if isinstance(index, Snapshot):
-        return index
+        yield index
+        return
     index_dir = Path(index)
-    cache: dict[Path, Snapshot] = getattr(_local, "snapshots", None) or {}
-    _local.snapshots = cache
-    snap = cache.get(index_dir)
+    with _idle_lock:
+        idle = _idle.setdefault(index_dir, [])
+        snap = idle.pop() if idle else None
     live = current_generation(index_dir)
     if snap is None or snap.generation != live:
         if snap is not None:
             snap.close()
-        snap = cache[index_dir] = open_snapshot(index_dir)
+        snap = open_snapshot(index_dir)
     elif not snap.searcher.up_to_date():
         # An incremental update committed a new Whoosh generation inside the same directory.
         # Not searcher.refresh(): in Whoosh-Reloaded 2.7.5 (and wesh) FileIndex._reader(reuse=)
@@ -324,7 +333,15 @@ def _snapshot_for(index: Path | str | Snapshot) -> Snapshot:
         snap.searcher = snap.ix.searcher()
         snap.reset()
         snap.meta = read_meta(snap.generation)
-    return snap
+    try:
+        yield snap
+    finally:
+        with _idle_lock:
+            if len(idle) < MAX_IDLE_SNAPSHOTS:
+                idle.append(snap)
+                snap = None
+        if snap is not None:
+            snap.close()
 
 
 def _clip_query(q: str) -> str:
@@ -581,8 +598,14 @@ def search(
     higher. If that finds nothing, any word may match (`used_or_fallback`). If still nothing,
     `corrected_query` may offer a sound-alike or spelling correction.
     """
+    with _snapshot(index) as snap:
+        return _search(snap, q, type=type, column=column, district=district, page=page, per_page=per_page)
+
+
+def _search(
+    snap: Snapshot, q: str, *, type: str | None, column: str | None, district: str | None, page: int, per_page: int
+) -> SearchResult:
     started = time.perf_counter()
-    snap = _snapshot_for(index)
     searcher = snap.searcher
     per_page = min(max(int(per_page), 1), MAX_PER_PAGE)
     page = min(max(int(page), 1), MAX_PAGE)
@@ -836,5 +859,5 @@ MAX_PREFIX_CHARS = 40
 
 def suggest(index: Path | str | Snapshot, prefix: str, limit: int = 8) -> list[str]:
     """Completions for what the member is typing: Chinese prefix, full pinyin or initials."""
-    snap = _snapshot_for(index)
-    return snap.table.lookup((prefix or "")[:MAX_PREFIX_CHARS], limit=min(max(int(limit), 1), 20))
+    with _snapshot(index) as snap:
+        return snap.table.lookup((prefix or "")[:MAX_PREFIX_CHARS], limit=min(max(int(limit), 1), 20))

@@ -139,6 +139,7 @@ def add_build_command(subparsers: Subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="the folder for the built site")
     add_site_options(parser)
     parser.add_argument("--json", action="store_true", help="print the build figures as JSON")
+    parser.add_argument("--full", action="store_true", help="fetch and render everything, ignoring what the last build kept in DIR.cache")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step")
     parser.set_defaults(handler=run_build)
 
@@ -170,7 +171,7 @@ def run_build(args: argparse.Namespace) -> int:
     from site_builder.source import CMSUnavailable
 
     try:
-        result = build_site(args.api, Path(args.out), progress=sys.stderr.isatty(), config=site_config(args))
+        result = build_site(args.api, Path(args.out), progress=sys.stderr.isatty(), config=site_config(args), full=args.full)
     except (CMSUnavailable, BuildError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -179,7 +180,8 @@ def run_build(args: argparse.Namespace) -> int:
     else:
         print(
             f"Built {result.pages} pages ({result.files} files, {result.bytes / 1048576:.1f} MB) into "
-            f"{args.out} in {result.seconds:.1f} s; removed {len(result.removed)} stale files."
+            f"{args.out} in {result.seconds:.1f} s ({'incremental' if result.incremental else 'full'}: "
+            f"{result.rendered} pages rendered, {len(result.written)} files written); removed {len(result.removed)} stale files."
         )
     return 0
 

@@ -6,6 +6,7 @@ cover images already downloaded by an earlier build are reused.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -16,7 +17,15 @@ from urllib.parse import urljoin
 from .hotwords import plan_hot_pages
 from .pages import SiteConfig, hot_words_from_tags, plan_site
 from .render import render_plan
-from .source import CMSClient, CMSUnavailable, download_media, fetch_catalogue, load_hot_words
+from .source import (
+    CMSClient,
+    CMSUnavailable,
+    catalogue_from_json,
+    catalogue_to_json,
+    download_media,
+    fetch_catalogue_incremental,
+    load_hot_words,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +41,11 @@ class BuildResult:
     files: int = 0  # every file in the built site
     bytes: int = 0
     removed: list[str] = field(default_factory=list)  # site paths deleted because they no longer exist
+    incremental: bool = False  # only changed items fetched (False: the whole catalogue)
+    full_reason: str = ""  # why the whole catalogue was fetched
+    fetched_items: int = 0  # items fetched with every field
+    rendered: int = 0  # HTML pages rendered; the others' inputs had not changed
+    written: list[str] = field(default_factory=list)  # site paths of the files (re)written
     seconds: float = 0.0
     fetch_seconds: float = 0.0
     render_seconds: float = 0.0
@@ -43,10 +57,15 @@ class BuildResult:
             "files": self.files,
             "bytes": self.bytes,
             "removed": len(self.removed),
+            "incremental": self.incremental,
+            "full_reason": self.full_reason,
+            "fetched_items": self.fetched_items,
+            "rendered": self.rendered,
+            "written": len(self.written),
             "seconds": round(self.seconds, 2),
             "fetch_seconds": round(self.fetch_seconds, 2),
             "render_seconds": round(self.render_seconds, 2),
-            "pages_per_second": round(self.pages / self.render_seconds, 1) if self.render_seconds else 0.0,
+            "pages_per_second": round(self.rendered / self.render_seconds, 1) if self.render_seconds else 0.0,
         }
 
 
@@ -81,6 +100,27 @@ def remove_stale(out_dir: Path, keep: set[str], preserve: tuple[str, ...] = ()) 
     return sorted(removed)
 
 
+def cache_dir_for(out_dir: Path) -> Path:
+    """Where the builder keeps what an incremental build needs: beside the site folder, never inside it
+    (everything inside is published)."""
+    out_dir = Path(out_dir).resolve()
+    return out_dir.with_name(out_dir.name + ".cache")
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    partial.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    os.replace(partial, path)
+
+
 def build_site(
     api_url: str,
     out_dir: Path,
@@ -88,8 +128,13 @@ def build_site(
     progress: bool = False,
     config: SiteConfig | None = None,
     client: CMSClient | None = None,
+    full: bool = False,
 ) -> BuildResult:
     """Build the whole static site from the CMS API at api_url (…/api/v2/) into out_dir.
+
+    Incremental unless `full`: with the catalogue and render manifest an earlier build left in
+    cache_dir_for(out_dir), only changed items are fetched and only pages whose inputs changed are
+    rendered; the files are byte for byte those a full build would write.
 
     Raises source.CMSUnavailable when the CMS cannot be read, BuildError when out_dir is unsuitable.
     Nothing in out_dir changes unless the catalogue was fetched completely.
@@ -101,8 +146,13 @@ def build_site(
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
     client = client or CMSClient(api_url)
+    cache = cache_dir_for(out_dir)
+    catalogue_file, manifest_file = cache / "catalogue.json", cache / "manifest.json"
 
-    catalogue = fetch_catalogue(client)
+    cached = None if full else catalogue_from_json(_read_json(catalogue_file), client.api_url)
+    catalogue, fetch_stats = fetch_catalogue_incremental(client, cached)
+    if full:
+        fetch_stats.reason = "full build requested"
     try:
         hot_words = load_hot_words(config.hot_words_source, client, config.search_url)
     except CMSUnavailable as error:
@@ -115,13 +165,29 @@ def build_site(
     out_dir.mkdir(parents=True, exist_ok=True)
     media = download_media(client, plan.media, out_dir)
     fetched = time.monotonic()
-    logger.info("Fetched %d items and %d images in %.1f s", len(catalogue.all_items()), len(media), fetched - started)
+    logger.info("Fetched %d items and %d images in %.1f s", fetch_stats.items, len(media), fetched - started)
 
-    job = render_plan(plan, config, catalogue.columns, out_dir, progress=progress)
+    previous = {}
+    if not full and isinstance(manifest := _read_json(manifest_file), dict) and manifest.get("out_dir") == str(out_dir.resolve()):
+        previous = manifest.get("pages") or {}
+    # A render that stops half-way leaves files the manifest does not describe: forget it until this one finishes.
+    manifest_file.unlink(missing_ok=True)
+    job = render_plan(plan, config, catalogue.columns, out_dir, progress=progress, previous=previous)
     rendered = time.monotonic()
     removed = remove_stale(out_dir, job.written | set(media), config.preserve)
+    _write_json(catalogue_file, catalogue_to_json(catalogue, client.api_url))
+    _write_json(manifest_file, {"out_dir": str(out_dir.resolve()), "pages": job.manifest})
 
-    result = BuildResult(out_dir=out_dir, pages=len(plan.pages), removed=removed)
+    result = BuildResult(
+        out_dir=out_dir,
+        pages=len(plan.pages),
+        removed=removed,
+        incremental=not fetch_stats.full,
+        full_reason=fetch_stats.reason,
+        fetched_items=fetch_stats.items,
+        rendered=job.rendered,
+        written=sorted(job.changed),
+    )
     for path in out_dir.rglob("*"):
         if path.is_file():
             result.files += 1
@@ -129,5 +195,8 @@ def build_site(
     result.fetch_seconds = fetched - started
     result.render_seconds = rendered - fetched
     result.seconds = time.monotonic() - started
-    logger.info("Built %d pages (%d files) in %.1f s; removed %d stale files", result.pages, result.files, result.seconds, len(removed))
+    logger.info(
+        "Built %d pages (%d rendered, %d files written, %d files) in %.1f s; removed %d stale files",
+        result.pages, result.rendered, len(result.written), result.files, result.seconds, len(removed),
+    )
     return result

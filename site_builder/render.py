@@ -7,7 +7,10 @@ Pelican settings carry a RenderJob; Pelican's own article/page generators find n
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import io
+import json
 import logging
 import sys
 import tempfile
@@ -16,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import jinja2
+import pelican
 from feedgenerator import Atom1Feed, get_tag_uri
 from pelican import Pelican, signals
 from pelican.generators import Generator
@@ -33,13 +38,44 @@ ITEM_TYPE_KINDS = {"ebook": "ebooks", "periodical": "periodicals", "series": "se
 
 @dataclass
 class RenderJob:
-    """What the generator renders and, afterwards, what it wrote (site paths of every file)."""
+    """What the generator renders and, afterwards, what the site holds and what was (re)written.
+
+    `previous` is the manifest of an earlier render into the same folder ({file site path: hash of
+    everything its bytes depend on}); a page whose hash is unchanged and whose file is still there is
+    not rendered again. `manifest` is this render's, to keep for the next one.
+    """
 
     plan: SitePlan
     config: SiteConfig
     columns: list[dict]
     progress: bool = False
-    written: set[str] = field(default_factory=set)
+    previous: dict[str, str] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)  # site paths of every file of the site
+    changed: set[str] = field(default_factory=set)  # site paths whose file was (re)written by this render
+    manifest: dict[str, str] = field(default_factory=dict)
+    rendered: int = 0  # HTML pages rendered (the rest were unchanged)
+
+
+def code_version() -> str:
+    """A hash of the theme and of the builder's code: any change to either means every page is rendered again."""
+    digest = hashlib.sha256(f"pelican {pelican.__version__} jinja2 {jinja2.__version__}".encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted([*THEME_DIR.rglob("*"), *package.glob("*.py")]):
+        if path.is_file():
+            digest.update(path.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _jsonable(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return repr(value)
+
+
+def input_hash(*parts: object) -> str:
+    """A hash of JSON-serialisable render inputs (dataclasses such as HotWord included)."""
+    data = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_jsonable)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
 def cn_date(value: str | None) -> str:
@@ -91,8 +127,11 @@ def pelican_settings(config: SiteConfig, out_dir: Path, content_dir: Path) -> di
     )
 
 
+SITE_CONTEXT_KEYS = ("site_name", "site_url", "search_url", "nav_columns", "critical_css", "map_js")
+
+
 def site_context(config: SiteConfig, columns: list[dict]) -> dict:
-    """Variables every page's template sees."""
+    """Variables every page's template sees (SITE_CONTEXT_KEYS; they are part of every page's hash)."""
     return {
         "site_name": config.site_name,
         "site_url": config.site_url,
@@ -111,26 +150,39 @@ class CatalogueGenerator(Generator):
         self.context.update(site_context(self.job.config, self.job.columns))
 
     def generate_output(self, writer: Writer) -> None:
-        pages = self.job.plan.pages
-        if self.job.progress:
+        job = self.job
+        pages = job.plan.pages
+        if job.progress:
             from tqdm import tqdm
 
             pages = tqdm(pages, desc="生成页面", unit="页", file=sys.stderr)
+        shared = input_hash(code_version(), job.config, {k: v for k, v in self.context.items() if k in SITE_CONTEXT_KEYS})
         for page in pages:
+            site_path = page.path if not page.path.endswith("/") else page.path + "index.html"
+            digest = input_hash(shared, page.path, page.template, page.context)
+            job.manifest[site_path] = digest
+            job.written.add(site_path)
+            if job.previous.get(site_path) == digest and (Path(self.output_path) / page.save_as).is_file():
+                continue
             writer.write_file(page.save_as, self.get_template(page.template), self.context, page_path=page.path, **page.context)
-            self.job.written.add(page.path if not page.path.endswith("/") else page.path + "index.html")
-        for feed in self.job.plan.feeds:
-            self.write_bytes(feed["path"], atom_feed(feed, self.job.config))
-        for path, data in self.job.plan.geojson.items():
+            job.changed.add(site_path)
+            job.rendered += 1
+        for feed in job.plan.feeds:
+            self.write_bytes(feed["path"], atom_feed(feed, job.config))
+        for path, data in job.plan.geojson.items():
             self.write_bytes(path, json_bytes(data))
-        self.write_bytes("/sitemap.xml", sitemap(self.job.plan.pages, self.job.config.site_url))
-        self.write_bytes("/robots.txt", f"User-agent: *\nAllow: /\nSitemap: {self.job.config.site_url}/sitemap.xml\n".encode())
+        self.write_bytes("/sitemap.xml", sitemap(job.plan.pages, job.config.site_url))
+        self.write_bytes("/robots.txt", f"User-agent: *\nAllow: /\nSitemap: {job.config.site_url}/sitemap.xml\n".encode())
 
     def write_bytes(self, path: str, data: bytes) -> None:
+        """Write a generated file unless it already holds exactly these bytes."""
         target = Path(self.output_path) / path.lstrip("/")
+        self.job.written.add(path)
+        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+            return
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        self.job.written.add(path)
+        self.job.changed.add(path)
 
 
 def _generators_for(pelican: Pelican) -> type[Generator] | None:
@@ -192,9 +244,20 @@ def sitemap(pages: list[Page], site_url: str) -> bytes:
     ).encode()
 
 
-def render_plan(plan: SitePlan, config: SiteConfig, columns: list[dict], out_dir: Path, *, progress: bool = False) -> RenderJob:
-    """Run Pelican over the plan into out_dir; returns the job with the set of files written."""
-    job = RenderJob(plan=plan, config=config, columns=columns, progress=progress)
+def render_plan(
+    plan: SitePlan,
+    config: SiteConfig,
+    columns: list[dict],
+    out_dir: Path,
+    *,
+    progress: bool = False,
+    previous: dict[str, str] | None = None,
+) -> RenderJob:
+    """Run Pelican over the plan into out_dir; returns the job with the files of the site and those written.
+
+    With `previous` (an earlier job's manifest for this folder) only pages whose inputs changed are rendered.
+    """
+    job = RenderJob(plan=plan, config=config, columns=columns, progress=progress, previous=previous or {})
     with _empty_content_dir() as content_dir:
         settings = pelican_settings(config, out_dir, content_dir)
         settings[JOB_KEY] = job

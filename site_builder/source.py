@@ -132,16 +132,102 @@ class CMSClient:
 
 def fetch_catalogue(client: CMSClient, *, progress: Callable[[str], None] | None = None) -> Catalogue:
     """Columns, districts and every public item of each type, sorted by id so builds are repeatable."""
-    catalogue = Catalogue(
-        columns=client.get_all("columns/"),
-        districts=client.get_all("districts/"),
-    )
+    return fetch_catalogue_incremental(client, None, progress=progress)[0]
+
+
+LISTING_FIELDS = "_,id,last_published_at,district"  # what tells whether a cached item is still current
+IDS_PER_REQUEST = 100  # ids=… per request: keeps URLs short (the CMS allows up to 500)
+CATALOGUE_CACHE_VERSION = 1
+
+
+@dataclass
+class FetchStats:
+    """How a catalogue was fetched: all of it, or the cached one plus what changed."""
+
+    full: bool = True
+    reason: str = ""  # why a full fetch (no cache, columns or districts changed, forced)
+    items: int = 0  # items fetched with every field
+    removed: int = 0  # cached items no longer public
+
+
+def fetch_items_by_id(client: CMSClient, page_type: str, ids: list[int]) -> list[dict]:
+    """Every field of the given live public items (absent ones are simply missing from the answer)."""
+    items: list[dict] = []
+    for start in range(0, len(ids), IDS_PER_REQUEST):
+        chunk = ids[start : start + IDS_PER_REQUEST]
+        params = {"type": page_type, "fields": "*", "order": "id", "ids": ",".join(map(str, chunk))}
+        items += client.get_all("pages/", params)
+    return items
+
+
+def fetch_catalogue_incremental(
+    client: CMSClient, cached: Catalogue | None, *, progress: Callable[[str], None] | None = None
+) -> tuple[Catalogue, FetchStats]:
+    """The same catalogue fetch_catalogue() returns, fetching in full only the items that changed since `cached`.
+
+    Columns and districts are always fetched (two small requests); when they differ from the cache
+    (a rename, a new column), everything is fetched again, since items embed their names. Otherwise one
+    cheap listing per type (id, last_published_at, district) says which items are new, republished or
+    moved to another district (fetched with every field), and which are gone (unpublished, deleted,
+    made district-only or private). Everything else comes from the cache.
+    """
+    columns = client.get_all("columns/")
+    districts = client.get_all("districts/")
+    reason = ""  # why everything is fetched
+    if cached is None:
+        reason = "no earlier catalogue"
+    elif columns != cached.columns or districts != cached.districts:
+        reason = "columns or districts changed"
+    if reason:
+        catalogue = Catalogue(columns=columns, districts=districts)
+        for page_type, kind in ITEM_TYPES.items():
+            if progress:
+                progress(kind)
+            items = client.get_all("pages/", {"type": page_type, "fields": "*", "order": "id"})
+            catalogue.items[kind] = sorted(items, key=lambda item: item["id"])
+        return catalogue, FetchStats(full=True, reason=reason, items=len(catalogue.all_items()))
+
+    stats = FetchStats(full=False)
+    catalogue = Catalogue(columns=columns, districts=districts)
     for page_type, kind in ITEM_TYPES.items():
         if progress:
             progress(kind)
-        items = client.get_all("pages/", {"type": page_type, "fields": "*", "order": "id"})
-        catalogue.items[kind] = sorted(items, key=lambda item: item["id"])
-    return catalogue
+        known = {item["id"]: item for item in cached.items.get(kind, [])}
+        listing = client.get_all("pages/", {"type": page_type, "fields": LISTING_FIELDS, "order": "id"})
+        changed = {
+            row["id"]
+            for row in listing
+            if row["id"] not in known
+            or known[row["id"]].get("last_published_at") != row.get("last_published_at")
+            or known[row["id"]].get("district") != row.get("district")
+        }
+        fresh = {item["id"]: item for item in fetch_items_by_id(client, page_type, sorted(changed))} if changed else {}
+        live = {row["id"] for row in listing}
+        items = [fresh[i] if i in fresh else known[i] for i in sorted(live) if i in fresh or (i in known and i not in changed)]
+        stats.items += len(fresh)
+        stats.removed += len(set(known) - {item["id"] for item in items})
+        catalogue.items[kind] = items
+    return catalogue, stats
+
+
+def catalogue_to_json(catalogue: Catalogue, api_url: str) -> dict:
+    return {
+        "version": CATALOGUE_CACHE_VERSION,
+        "api_url": api_url,
+        "columns": catalogue.columns,
+        "districts": catalogue.districts,
+        "items": catalogue.items,
+    }
+
+
+def catalogue_from_json(data: object, api_url: str) -> Catalogue | None:
+    """The cached catalogue, or None when it is missing, from another CMS or in an older format."""
+    if not isinstance(data, dict) or data.get("version") != CATALOGUE_CACHE_VERSION or data.get("api_url") != api_url:
+        return None
+    try:
+        return Catalogue(columns=list(data["columns"]), districts=list(data["districts"]), items=dict(data["items"]))
+    except (KeyError, TypeError):
+        return None
 
 
 def load_hot_words(source: str | None, client: CMSClient, search_url: str) -> list[HotWord]:

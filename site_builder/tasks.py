@@ -20,7 +20,7 @@ from django_tasks import task
 from django_tasks.base import TaskContext, TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from .build import build_site
+from .build import build_site, cache_dir_for
 from .pages import SiteConfig
 from .publish import publish
 
@@ -70,16 +70,30 @@ def request_rebuild(reason: str) -> None:
 
 
 @task(backend="queue", takes_context=True)
-def rebuild_site(context: TaskContext, reason: str = "") -> dict:
-    """Build the static site from the public API and publish it to the configured target."""
+def rebuild_site(context: TaskContext, reason: str = "", full: bool = False) -> dict:
+    """Build the static site from the public API and publish it to the configured target.
+
+    Incremental (only what changed since the last build is fetched and rendered) unless `full`.
+    """
     newer = pending_rebuilds().filter(enqueued_at__gt=context.task_result.enqueued_at)
     if newer.exists():
         return {"skipped": "a newer rebuild is queued"}
     with build_lock(timeout=settings.SITE_BUILD_LOCK_TIMEOUT):
-        built = build_site(settings.CMS_API_URL, Path(settings.SITE_BUILD_DIR), config=cms_site_config())
-        summary = {"reason": reason, "pages": built.pages, "build_seconds": round(built.seconds, 2)}
+        built = build_site(settings.CMS_API_URL, Path(settings.SITE_BUILD_DIR), config=cms_site_config(), full=full)
+        summary = {
+            "reason": reason,
+            "pages": built.pages,
+            "build_seconds": round(built.seconds, 2),
+            "incremental": built.incremental,
+            "fetched_items": built.fetched_items,
+            "rendered": built.rendered,
+            "written": len(built.written),
+        }
         if settings.SITE_PUBLISH_TARGET:
-            published = publish(built.out_dir, settings.SITE_PUBLISH_TARGET, **settings.SITE_PUBLISH_OPTIONS)
+            published = publish(
+                built.out_dir, settings.SITE_PUBLISH_TARGET, **settings.SITE_PUBLISH_OPTIONS,
+                digest_cache=cache_dir_for(built.out_dir) / "publish-digests.json",
+            )
             summary["publish"] = published.summary()
     logger.info("Site rebuilt (%s): %s", reason, summary)
     return summary

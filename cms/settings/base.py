@@ -146,7 +146,7 @@ SITE_PUBLISH_OPTIONS = {
     "addressing_style": os.environ.get("SITE_PUBLISH_ADDRESSING_STYLE", "auto"),
 }
 # Publishes within this many seconds of each other land in one build.
-SITE_REBUILD_DELAY_SECONDS = 2
+SITE_REBUILD_DELAY_SECONDS = float(os.environ.get("SITE_REBUILD_DELAY_SECONDS", 2))
 SITE_BUILD_LOCK_TIMEOUT = 600
 
 WAGTAIL_HEADLESS_PREVIEW = {

@@ -332,6 +332,27 @@ def test_changing_one_file_uploads_one_object(s3_server, site):
     assert read_object(s3_server, bucket, "site/栏目/中国梦/index.html") == page.read_bytes()
 
 
+def test_digest_cache_skips_unchanged_files_and_notices_modified_ones(s3_server, site, tmp_path):
+    bucket = s3_server.new_bucket()
+    cache = tmp_path / "cache" / "publish-digests.json"
+    first = s3_publish(s3_server, site, bucket, digest_cache=cache)
+    assert cache.is_file() and len(json.loads(cache.read_text())["files"]) == first.uploaded
+
+    # Same size and modification time: the quick check trusts the cached digest and reads nothing.
+    page = site / "栏目" / "中国梦" / "index.html"
+    stat = page.stat()
+    original = page.read_bytes()
+    page.write_bytes(original.replace("中国梦".encode(), "强国梦".encode(), 1))
+    os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert s3_publish(s3_server, site, bucket, digest_cache=cache).uploaded == 0
+
+    # A rewrite (as the builder does) moves the modification time: the change is found and uploaded.
+    page.write_bytes(original + "<!-- 修订 -->".encode())
+    changed = s3_publish(s3_server, site, bucket, digest_cache=cache)
+    assert changed.uploaded_keys == ["栏目/中国梦/index.html"]
+    assert read_object(s3_server, bucket, "site/栏目/中国梦/index.html") == page.read_bytes()
+
+
 def test_removed_file_is_deleted_and_objects_outside_the_prefix_are_kept(s3_server, site):
     bucket = s3_server.new_bucket()
     s3_server.client.put_object(Bucket=bucket, Key="other-site/index.html", Body=b"keep me")

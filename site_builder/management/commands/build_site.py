@@ -20,18 +20,20 @@ class Command(BaseCommand):
         parser.add_argument("--out", default=str(settings.SITE_BUILD_DIR), help="输出目录（默认 SITE_BUILD_DIR）")
         parser.add_argument("--api", default=settings.CMS_API_URL, help="内容接口地址（默认 CMS_API_URL，需 CMS 正在运行）")
         add_site_options(parser)
+        parser.add_argument("--full", action="store_true", help="完整构建：重新获取并生成全部内容（默认只处理变化的部分）")
         config = cms_site_config()
         parser.set_defaults(site_url=config.site_url, search_url=config.search_url, hot_words=config.hot_words_source)
 
     def handle(self, *args, **options):
         config = site_config(argparse.Namespace(**options))
         try:
-            result = build_site(options["api"], Path(options["out"]), progress=sys.stderr.isatty(), config=config)
+            result = build_site(options["api"], Path(options["out"]), progress=sys.stderr.isatty(), config=config, full=options["full"])
         except (CMSUnavailable, BuildError) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(
             self.style.SUCCESS(
-                f"已生成 {result.pages} 个页面（{result.files} 个文件），用时 {result.seconds:.1f} 秒，"
+                f"已生成 {result.pages} 个页面（{result.files} 个文件；{'增量' if result.incremental else '完整'}构建，"
+                f"重新生成 {result.rendered} 个页面、写入 {len(result.written)} 个文件），用时 {result.seconds:.1f} 秒，"
                 f"删除过期文件 {len(result.removed)} 个：{options['out']}"
             )
         )

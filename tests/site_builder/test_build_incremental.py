@@ -1,0 +1,194 @@
+"""Incremental builds: after an edit, unpublish, delete, move or rename, only what changed is fetched and
+rendered, and the folder ends up byte for byte what a full build of the same content writes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from content_models.models import Column, District, EBookPage, LibraryItemPage, NewsPage, VideoSeriesPage
+from site_builder import render
+from site_builder.build import build_site, cache_dir_for
+from site_builder.pages import SiteConfig
+from site_builder.source import CMSClient, CMSUnavailable
+
+CONFIG = SiteConfig(site_url="https://dangshi.example.cn", search_url="https://cms.example.cn/search/", hot_words_source=None)
+ITEM_PAGE = re.compile(r"^/(books|periodicals|videos|sites|news)/\d+/")
+
+
+def build(api_url: str, out: Path, *, full: bool = False):
+    return build_site(api_url, out, config=CONFIG, full=full)
+
+
+def site_files(out: Path) -> dict[str, bytes]:
+    return {"/" + p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def assert_same_as_full_build(api_url: str, out: Path, scratch: Path) -> None:
+    """A full build from scratch of the same content gives exactly the same files."""
+    fresh = build(api_url, scratch, full=True)
+    assert not fresh.incremental
+    incremental, full = site_files(out), site_files(scratch)
+    assert incremental.keys() == full.keys()
+    assert [path for path in full if incremental[path] != full[path]] == []
+
+
+def test_nothing_changed_fetches_renders_and_writes_nothing(cms_api_url, tmp_path):
+    first = build(cms_api_url, tmp_path / "site")
+    assert not first.incremental and first.full_reason == "no earlier catalogue"
+    assert first.rendered == first.pages and len(first.written) == first.files - len(list((tmp_path / "site/media").rglob("*.*")))
+    assert not list((tmp_path / "site").rglob("*.json"))  # the caches live beside the site, never in it
+    assert (cache_dir_for(tmp_path / "site") / "catalogue.json").is_file()
+
+    again = build(cms_api_url, tmp_path / "site")
+    assert again.incremental and again.fetched_items == 0
+    assert again.rendered == 0 and again.written == [] and again.removed == []
+    assert again.pages == first.pages and again.files == first.files
+
+
+def test_an_edit_rewrites_the_item_and_the_lists_it_is_on_only(cms_api_url, tmp_path):
+    out = tmp_path / "site"
+    first = build(cms_api_url, out)
+    book = EBookPage.objects.live().filter(district_only=False).order_by("pk").first()
+    book.title = "三会一课工作手册（增量构建修订版）"
+    book.save_revision().publish()
+
+    result = build(cms_api_url, out)
+    assert result.incremental and result.fetched_items == 1
+    page = book.site_path + "index.html"
+    assert page in result.written and "/index.html" in result.written
+    assert "增量构建修订版" in (out / page.lstrip("/")).read_text(encoding="utf-8")
+    assert [path for path in result.written if ITEM_PAGE.match(path) and path != page] == []  # no other item page
+    assert result.rendered < first.pages / 3 and len(result.written) < 30
+    column = book.columns.first().slug
+    assert f"/columns/{column}/index.html" in result.written and f"/columns/{column}/feed.xml" in result.written
+    assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
+
+
+def test_unpublish_and_delete_remove_the_items_files(cms_api_url, tmp_path):
+    out = tmp_path / "site"
+    build(cms_api_url, out)
+    series = VideoSeriesPage.objects.live().order_by("pk").first()
+    episodes = [e.site_path + "index.html" for e in series.episodes.all()]
+    news = NewsPage.objects.live().filter(district_only=False).order_by("pk").first()
+    series.unpublish()
+    news_path = news.site_path + "index.html"
+    news.delete()
+
+    result = build(cms_api_url, out)
+    assert result.incremental and result.fetched_items == 0
+    assert {series.site_path + "index.html", news_path, *episodes} <= set(result.removed)
+    assert not (out / series.site_path.lstrip("/")).exists() and not (out / news.site_path.lstrip("/")).exists()
+    assert [path for path in result.written if ITEM_PAGE.match(path)] == []
+    assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
+
+
+def test_an_item_moved_to_another_district_is_fetched_again(cms_api_url, tmp_path):
+    out = tmp_path / "site"
+    build(cms_api_url, out)
+    item = LibraryItemPage.objects.live().filter(district_only=False, district__isnull=True).order_by("pk").first()
+    district = District.objects.order_by("pk").first()
+    # What a move into a district's section does: no new publish, another district.
+    LibraryItemPage.objects.filter(pk=item.pk).update(district=district)
+
+    result = build(cms_api_url, out)
+    assert result.incremental and result.fetched_items == 1
+    assert f"/districts/{district.slug}/index.html" in result.written
+    assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
+
+
+def test_a_new_item_that_was_published_long_ago_is_fetched(cms_api_url, tmp_path):
+    out = tmp_path / "site"
+    book = EBookPage.objects.live().filter(district_only=False).order_by("pk").last()
+    LibraryItemPage.objects.filter(pk=book.pk).update(district_only=True)
+    build(cms_api_url, out)
+    assert not (out / book.site_path.lstrip("/")).exists()
+    # e.g. a privacy restriction lifted: public again without a new publish time.
+    LibraryItemPage.objects.filter(pk=book.pk).update(district_only=False)
+
+    result = build(cms_api_url, out)
+    assert result.incremental and result.fetched_items == 1
+    assert (out / book.site_path.lstrip("/") / "index.html").is_file()
+    assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
+
+
+def test_a_column_rename_fetches_everything_again(cms_api_url, tmp_path):
+    out = tmp_path / "site"
+    build(cms_api_url, out)
+    column = Column.objects.order_by("order", "pk").first()
+    column.name = column.name + "（新）"
+    column.save()
+
+    result = build(cms_api_url, out)
+    assert not result.incremental and result.full_reason == "columns or districts changed"
+    assert result.fetched_items == len(LibraryItemPage.objects.live().filter(district_only=False))
+    assert any(ITEM_PAGE.match(path) for path in result.written)  # the item pages name their columns
+    assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
+
+
+def test_a_theme_or_code_change_renders_every_page(cms_api_url, tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    first = build(cms_api_url, out)
+    monkeypatch.setattr(render, "code_version", lambda: "another theme")
+    result = build(cms_api_url, out)
+    assert result.incremental and result.rendered == first.pages
+
+    forced = build(cms_api_url, out, full=True)
+    assert not forced.incremental and forced.full_reason == "full build requested" and forced.rendered == first.pages
+
+
+def test_a_page_missing_from_the_folder_is_rendered_again(cms_api_url, tmp_path):
+    out = tmp_path / "site"
+    build(cms_api_url, out)
+    (out / "map/index.html").unlink()
+    (out / "sitemap.xml").write_text("damaged")
+    result = build(cms_api_url, out)
+    assert result.rendered == 1 and sorted(result.written) == ["/map/index.html", "/sitemap.xml"]
+    assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
+
+
+def test_a_cms_that_fails_half_way_changes_nothing(cms_api_url, tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    build(cms_api_url, out)
+    before = site_files(out)
+    book = EBookPage.objects.live().filter(district_only=False).order_by("pk").first()
+    book.title = "不会出现的书名"
+    book.save_revision().publish()
+    real_get_json = CMSClient.get_json
+
+    def failing(self, endpoint, params=None):
+        if params and params.get("ids"):
+            raise CMSUnavailable("the CMS went away")
+        return real_get_json(self, endpoint, params)
+
+    monkeypatch.setattr(CMSClient, "get_json", failing)
+    with pytest.raises(CMSUnavailable):
+        build(cms_api_url, out)
+    assert site_files(out) == before
+    monkeypatch.undo()
+    result = build(cms_api_url, out)
+    assert result.incremental and result.fetched_items == 1
+    assert "不会出现的书名" in (out / book.site_path.lstrip("/") / "index.html").read_text(encoding="utf-8")
+
+
+def test_api_filters_changed_since_and_ids(cms_api_url, client):
+    books = list(EBookPage.objects.live().filter(district_only=False).order_by("pk"))
+    newest = max(book.last_published_at for book in books)
+    listing = client.get("/api/v2/pages/", {"type": "content_models.EBookPage", "fields": "_,id,last_published_at,district", "order": "id"})
+    assert listing.status_code == 200
+    assert [row["id"] for row in listing.json()["items"]] == [book.pk for book in books]
+    assert set(listing.json()["items"][0]) == {"id", "last_published_at", "district"}
+
+    some = f"{books[0].pk},{books[-1].pk}"
+    answer = client.get("/api/v2/pages/", {"type": "content_models.EBookPage", "fields": "*", "ids": some, "order": "id"}).json()
+    assert [item["id"] for item in answer["items"]] == [books[0].pk, books[-1].pk] and "document" in answer["items"][0]
+
+    since = client.get("/api/v2/pages/", {"type": "content_models.EBookPage", "changed_since": newest.isoformat()}).json()
+    assert since["meta"]["total_count"] == 0
+    since = client.get("/api/v2/pages/", {"type": "content_models.EBookPage", "changed_since": books[0].last_published_at.isoformat()})
+    assert books[0].pk not in [item["id"] for item in since.json()["items"]]
+
+    assert client.get("/api/v2/pages/", {"changed_since": "yesterday"}).status_code == 400
+    assert client.get("/api/v2/pages/", {"ids": "1,x"}).status_code == 400
