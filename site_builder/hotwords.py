@@ -17,7 +17,9 @@ TYPE_LABELS = {
 
 
 def plan_hot_pages(plan: SitePlan, hot_words: list[HotWord]) -> None:
-    """One page per hot word with a /hot/<slug>/ URL; the result covers join the media to download."""
+    """/hot/words.json (the list, for any client) and one page per hot word with a /hot/<slug>/ URL;
+    the result covers join the media to download."""
+    plan.json_files["/hot/words.json"] = [{"word": hot.word, "url": hot.url} for hot in hot_words]
     for hot in hot_words:
         if not hot.url.startswith("/hot/"):
             continue

@@ -63,11 +63,11 @@ class Page:
 
 @dataclass
 class SitePlan:
-    """Every output of a build: HTML pages, the data behind the feeds and GeoJSON files, the media the pages show."""
+    """Every output of a build: HTML pages, the data behind the feeds and JSON files, the media the pages show."""
 
     pages: list[Page] = field(default_factory=list)
     feeds: list[dict] = field(default_factory=list)  # {path, title, link, description, entries}
-    geojson: dict[str, dict] = field(default_factory=dict)  # site path → GeoJSON object
+    json_files: dict[str, dict | list] = field(default_factory=dict)  # site path → JSON (GeoJSON, hot words)
     media: list[str] = field(default_factory=list)  # media URLs (from the API) the pages use
 
     def add(self, page: Page) -> None:
@@ -397,7 +397,7 @@ def plan_map(plan: SitePlan, catalogue: Catalogue, config: SiteConfig, points: d
             for item in catalogue.items.get("sites", [])
             if points[item["id"]] and (item.get("district") or {}).get("slug") == slug
         ]
-        plan.geojson[f"/map/{slug}.geojson"] = geojson(mine, config.site_url)
+        plan.json_files[f"/map/{slug}.geojson"] = geojson(mine, config.site_url)
         if not mine:
             continue
         all_points += mine

@@ -169,7 +169,7 @@ class CatalogueGenerator(Generator):
             job.rendered += 1
         for feed in job.plan.feeds:
             self.write_bytes(feed["path"], atom_feed(feed, job.config))
-        for path, data in job.plan.geojson.items():
+        for path, data in job.plan.json_files.items():
             self.write_bytes(path, json_bytes(data))
         self.write_bytes("/sitemap.xml", sitemap(job.plan.pages, job.config.site_url))
         self.write_bytes("/robots.txt", f"User-agent: *\nAllow: /\nSitemap: {job.config.site_url}/sitemap.xml\n".encode())

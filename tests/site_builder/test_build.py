@@ -187,6 +187,10 @@ def test_home_has_search_box_hot_words_newest_per_column_districts_and_map(cms_a
     assert '<form class="search" action="https://cms.example.cn/search/" method="get"' in home
     assert 'href="https://cms.example.cn/search/?q=%E5%9B%9B%E4%B8%AA%E8%87%AA%E4%BF%A1">四个自信</a>' in home
     assert 'href="/hot/sanhui/">三会一课</a>' in home
+    # The list as static JSON, and a page behind every /hot/ link so no tap ends on a missing page.
+    words = json.loads((tmp_path / "site" / "hot" / "words.json").read_text(encoding="utf-8"))
+    assert [w["word"] for w in words] == ["四个自信", "三会一课"] and words[1]["url"] == "/hot/sanhui/"
+    assert "三会一课" in html(tmp_path / "site", "/hot/sanhui/")
     assert 'href="/districts/nanguan/">南关区</a>' in home and 'href="/map/"' in home
     newest = LibraryItemPage.objects.live().filter(district_only=False, columns__slug="shizheng-yaowen").order_by("-last_published_at").first()
     assert newest.title in home
