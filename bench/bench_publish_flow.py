@@ -10,6 +10,8 @@ Usage: .venv/bin/python bench/bench_publish_flow.py --scale seed [--seed-dir /tm
 it is copied to a scratch folder and never modified. "edit_to_live_seconds" runs from the publish call
 returning to the new title being in the bucket's object; it includes the SITE_REBUILD_DELAY_SECONDS
 debounce (each --delays value is one series) and the worker's --interval poll (0.5 s, as run_demo).
+The worker publishes with publish_changes(): its first publish lists and diffs the bucket (no journal of a
+publish yet; "full_reason" in the run says so), later ones upload only the files the builds recorded.
 """
 
 from __future__ import annotations

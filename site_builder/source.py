@@ -269,11 +269,13 @@ def media_path(url: str) -> str:
     return "/" + "/".join(parts)
 
 
-def download_media(client: CMSClient, urls: Iterable[str], out_dir: Path, *, workers: int = 4) -> list[str]:
+def download_media(
+    client: CMSClient, urls: Iterable[str], out_dir: Path, *, workers: int = 4, downloaded: set[str] | None = None
+) -> list[str]:
     """Download each media URL (relative ones against the API host) into out_dir at media_path(url).
 
     A file already there from an earlier build is reused: rendition names change when the image does.
-    Returns the site paths of every file, downloaded or reused.
+    Returns the site paths of every file, downloaded or reused; those downloaded are added to `downloaded`.
     """
     wanted = {media_path(url): url for url in urls}
 
@@ -288,6 +290,8 @@ def download_media(client: CMSClient, urls: Iterable[str], out_dir: Path, *, wor
         partial = target.with_name(target.name + ".part")
         partial.write_bytes(response.content)
         os.replace(partial, target)  # never leave a half-written image under its real name
+        if downloaded is not None:
+            downloaded.add(site_path)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="media") as pool:
         list(pool.map(fetch, sorted(wanted)))

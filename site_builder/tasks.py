@@ -20,9 +20,9 @@ from django_tasks import task
 from django_tasks.base import TaskContext, TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from .build import build_site, cache_dir_for
+from .build import build_site, cache_dir_for, journal_file_for
 from .pages import SiteConfig
-from .publish import publish
+from .publish import publish_changes
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +90,13 @@ def rebuild_site(context: TaskContext, reason: str = "", full: bool = False) -> 
             "written": len(built.written),
         }
         if settings.SITE_PUBLISH_TARGET:
-            published = publish(
+            # Only what the builds changed since the last successful publish; the bucket is listed and
+            # diffed in full the first time, after a failure and once an hour.
+            published = publish_changes(
                 built.out_dir, settings.SITE_PUBLISH_TARGET, **settings.SITE_PUBLISH_OPTIONS,
+                journal=journal_file_for(built.out_dir),
                 digest_cache=cache_dir_for(built.out_dir) / "publish-digests.json",
             )
-            summary["publish"] = published.summary()
+            summary["publish"] = {**published.summary(), "full_reason": published.full_reason}
     logger.info("Site rebuilt (%s): %s", reason, summary)
     return summary

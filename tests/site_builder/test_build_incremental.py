@@ -3,6 +3,7 @@ rendered, and the folder ends up byte for byte what a full build of the same con
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from content_models.models import Column, District, EBookPage, LibraryItemPage, NewsPage, VideoSeriesPage
 from site_builder import render
-from site_builder.build import build_site, cache_dir_for
+from site_builder.build import build_site, cache_dir_for, journal_file_for
 from site_builder.pages import SiteConfig
 from site_builder.source import CMSClient, CMSUnavailable
 
@@ -26,6 +27,11 @@ def site_files(out: Path) -> dict[str, bytes]:
     return {"/" + p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
+def unpublished_changes(out: Path) -> set[str]:
+    """The site paths the builds recorded for the next publish_changes()."""
+    return set(json.loads(journal_file_for(out).read_text(encoding="utf-8"))["paths"])
+
+
 def assert_same_as_full_build(api_url: str, out: Path, scratch: Path) -> None:
     """A full build from scratch of the same content gives exactly the same files."""
     fresh = build(api_url, scratch, full=True)
@@ -39,7 +45,8 @@ def test_nothing_changed_fetches_renders_and_writes_nothing(cms_api_url, tmp_pat
     first = build(cms_api_url, tmp_path / "site")
     assert not first.incremental and first.full_reason == "no earlier catalogue"
     assert first.rendered == first.pages and len(first.written) == first.files - len(list((tmp_path / "site/media").rglob("*.*")))
-    assert not list((tmp_path / "site").rglob("*.json"))  # the caches live beside the site, never in it
+    caches = {"catalogue.json", "manifest.json", "publish-journal.json", "publish-digests.json"}
+    assert not [p for p in (tmp_path / "site").rglob("*.json") if p.name in caches]  # beside the site, never in it
     assert (cache_dir_for(tmp_path / "site") / "catalogue.json").is_file()
 
     again = build(cms_api_url, tmp_path / "site")
@@ -64,6 +71,7 @@ def test_an_edit_rewrites_the_item_and_the_lists_it_is_on_only(cms_api_url, tmp_
     assert result.rendered < first.pages / 3 and len(result.written) < 30
     column = book.columns.first().slug
     assert f"/columns/{column}/index.html" in result.written and f"/columns/{column}/feed.xml" in result.written
+    assert set(result.written) <= unpublished_changes(out)  # what the next publish will send
     assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
 
 
@@ -82,6 +90,7 @@ def test_unpublish_and_delete_remove_the_items_files(cms_api_url, tmp_path):
     assert {series.site_path + "index.html", news_path, *episodes} <= set(result.removed)
     assert not (out / series.site_path.lstrip("/")).exists() and not (out / news.site_path.lstrip("/")).exists()
     assert [path for path in result.written if ITEM_PAGE.match(path)] == []
+    assert set(result.removed) <= unpublished_changes(out)  # the next publish deletes them
     assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
 
 

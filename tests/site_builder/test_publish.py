@@ -30,9 +30,12 @@ from site_builder.publish import (
     content_type_for,
     gzip_bytes,
     is_fingerprinted,
+    note_build_finished,
+    note_build_started,
     open_target,
     phase_for,
     publish,
+    publish_changes,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -668,3 +671,119 @@ def test_cli_dry_run_lists_changes_and_human_summary(site, tmp_path):
     assert dry.returncode == 0
     assert "Would upload 1, delete 0" in dry.stdout and "upload  index.html" in dry.stdout
     assert "新版" not in (www / "index.html").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# publish_changes(): only what the builds recorded, with full diffs as the fallback.
+# ---------------------------------------------------------------------------
+
+
+def s3_publish_changes(s3, source: Path, bucket: str, journal: Path, *, endpoint_url: str | None = None, **kwargs):
+    return publish_changes(
+        source,
+        f"s3://{bucket}/site",
+        journal=journal,
+        endpoint_url=endpoint_url or s3.endpoint_url,
+        addressing_style="path",
+        **kwargs,
+    )
+
+
+def record_build(journal: Path, paths: list[str]) -> None:
+    note_build_started(journal)
+    note_build_finished(journal, paths)
+
+
+def test_journal_publish_uploads_exactly_the_recorded_changes_and_deletes_removed_files(s3_server, site, tmp_path):
+    bucket = s3_server.new_bucket()
+    journal = tmp_path / "cache" / "publish-journal.json"
+    first = s3_publish_changes(s3_server, site, bucket, journal)
+    assert first.full_reason == "no earlier publish recorded" and first.uploaded == len(source_keys(site))
+
+    page = site / "栏目" / "中国梦" / "index.html"
+    page.write_text(page.read_text() + "<!-- 新增：中国梦专题 -->\n", encoding="utf-8")
+    (site / "img/covers/cover-05-v1.webp").unlink()
+    (site / "img/covers/new.webp").write_bytes(_image_bytes("WEBP", (1, 2, 3)))
+    record_build(journal, ["/栏目/中国梦/index.html", "/img/covers/cover-05-v1.webp"])
+    record_build(journal, ["/img/covers/new.webp"])  # changes accumulate until a publish succeeds
+
+    result = s3_publish_changes(s3_server, site, bucket, journal)
+
+    assert result.full_reason == ""
+    assert result.uploaded_keys == ["img/covers/new.webp", "栏目/中国梦/index.html"]  # assets first
+    assert result.deleted_keys == ["img/covers/cover-05-v1.webp"]
+    assert bucket_keys(s3_server, bucket, "site/") == source_keys(site)
+    assert read_object(s3_server, bucket, "site/栏目/中国梦/index.html") == page.read_bytes()
+    head = s3_server.client.head_object(Bucket=bucket, Key="site/栏目/中国梦/index.html")
+    assert (head["ContentType"], head["ContentEncoding"], head["CacheControl"]) == (
+        "text/html; charset=utf-8", "gzip", CACHE_NO_CACHE)
+
+    again = s3_publish_changes(s3_server, site, bucket, journal)
+    assert (again.full_reason, again.uploaded, again.deleted) == ("", 0, 0)
+
+
+def test_failed_journal_publish_is_finished_by_the_next_run(s3_server, site, tmp_path, make_proxy):
+    bucket = s3_server.new_bucket()
+    journal = tmp_path / "publish-journal.json"
+    s3_publish_changes(s3_server, site, bucket, journal)
+    old = source_keys(site)
+    write_site(site, version=2, covers=30)
+    record_build(journal, ["/" + key for key in old | source_keys(site)])
+
+    proxy = make_proxy()
+    answered = []
+    target = open_target(f"s3://{bucket}/site", endpoint_url=proxy.endpoint_url, addressing_style="path", max_attempts=2)
+
+    def cut_after_five(**_):
+        answered.append(1)
+        if len(answered) == 5:
+            proxy.cut()
+
+    target.client.meta.events.register("after-call.s3.PutObject", cut_after_five)
+    with pytest.raises(PublishError):
+        publish_changes(site, target, journal=journal)
+    assert bucket_missing_links(s3_server, bucket) == []
+
+    rest = s3_publish_changes(s3_server, site, bucket, journal)
+
+    assert rest.full_reason == "the last publish did not finish"
+    assert bucket_keys(s3_server, bucket, "site/") == source_keys(site)
+    for key in source_keys(site):
+        assert read_object(s3_server, bucket, f"site/{key}") == (site / key).read_bytes(), key
+    assert bucket_missing_links(s3_server, bucket) == []
+    assert s3_publish_changes(s3_server, site, bucket, journal).full_reason == ""
+
+
+def test_journal_publish_falls_back_to_a_full_diff_that_heals_drift(s3_server, site, tmp_path):
+    bucket = s3_server.new_bucket()
+    journal = tmp_path / "publish-journal.json"
+    s3_publish_changes(s3_server, site, bucket, journal)
+    s3_server.client.delete_object(Bucket=bucket, Key="site/index.html")  # changed behind the publisher's back
+
+    assert s3_publish_changes(s3_server, site, bucket, journal).uploaded == 0  # the journal cannot know
+    healed = s3_publish_changes(s3_server, site, bucket, journal, full_every=0)
+    assert (healed.full_reason, healed.uploaded_keys) == ("periodic full check", ["index.html"])
+
+    other = s3_server.new_bucket()
+    assert s3_publish_changes(s3_server, site, other, journal).full_reason == "the target changed"
+    assert bucket_keys(s3_server, other, "site/") == source_keys(site)
+
+    note_build_started(journal)  # a build that never finished
+    record_build(journal, [])
+    assert s3_publish_changes(s3_server, site, other, journal).full_reason.startswith("a build did not finish")
+    assert s3_publish_changes(s3_server, site, other, journal).full_reason == ""
+
+
+def test_journal_publish_keeps_the_mass_delete_cap(s3_server, site, tmp_path):
+    bucket = s3_server.new_bucket()
+    journal = tmp_path / "publish-journal.json"
+    s3_publish_changes(s3_server, site, bucket, journal)
+    gone = sorted(source_keys(site))[: len(source_keys(site)) * 2 // 3]
+    for key in gone:
+        (site / key).unlink()
+    record_build(journal, ["/" + key for key in gone])
+    with pytest.raises(MassDeleteRefused):
+        s3_publish_changes(s3_server, site, bucket, journal)
+    assert len(bucket_keys(s3_server, bucket, "site/")) == len(gone) + len(source_keys(site))
+    done = s3_publish_changes(s3_server, site, bucket, journal, allow_mass_delete=True)
+    assert bucket_keys(s3_server, bucket, "site/") == source_keys(site) and done.deleted == len(gone)

@@ -47,11 +47,15 @@ def test_the_worker_builds_and_publishes_what_was_published(site_settings):
     page = live / book.site_path.lstrip("/") / "index.html"
     assert "三会一课工作手册（修订版）" in page.read_text(encoding="utf-8")
     assert result.return_value["publish"]["uploaded"] > 0
+    assert result.return_value["publish"]["full_reason"] == "no earlier publish recorded"
 
     book.unpublish()
     run_worker()
     assert rebuilds().filter(status=TaskResultStatus.SUCCESSFUL).count() == 2
     assert not page.exists()
+    second = rebuilds().order_by("-enqueued_at").first().return_value
+    assert second["publish"]["full_reason"] == ""  # only what the build changed, without listing the target
+    assert 0 < second["publish"]["uploaded"] <= second["written"] and second["publish"]["deleted"] >= 1
     assert "三会一课工作手册" not in (live / "index.html").read_text(encoding="utf-8")
 
 
