@@ -140,7 +140,7 @@ def main() -> None:
             manage(env, "migrate", "--noinput", "-v0")
             result["seed_seconds"] = round(manage(env, "seed_demo", "--scale", args.scale), 1)
         # Tasks left in the copied queue by the seeding are not part of this measurement.
-        manage(env, "shell", "-c", "from django_tasks_db.models import DBTaskResult; DBTaskResult.objects.all().delete()")
+        manage(env, "shell", "-v0", "-c", "from django_tasks_db.models import DBTaskResult; DBTaskResult.objects.all().delete()")
         with running_cms(env) as base:
             env["CMS_API_URL"] = base + "/api/v2/"
             started = time.perf_counter()
