@@ -1,0 +1,57 @@
+"""The one rule for what is public: every API listing, relation, media file and index entry passes it.
+
+A page is public when it is live, has no view restriction on itself or an ancestor (password, login,
+groups), and is not a district-only item. An image or document is public when it sits in a collection
+with no view restriction (on itself or an ancestor) and a public page uses it. Nothing else decides.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Cast
+from wagtail.models import Collection, CollectionViewRestriction, Page, ReferenceIndex
+
+
+def public_pages(queryset: QuerySet | None = None) -> QuerySet:
+    """The public pages of `queryset` (default: every page): live, unrestricted, not district-only."""
+    from .pages import LibraryItemPage
+
+    queryset = Page.objects.all() if queryset is None else queryset
+    district_only = LibraryItemPage.objects.filter(district_only=True).values("pk")
+    return queryset.live().public().exclude(pk__in=district_only)
+
+
+def public_page_ids(ids) -> set[int]:
+    """Which of these page ids are public."""
+    return set(public_pages(Page.objects.filter(pk__in=list(ids))).values_list("pk", flat=True))
+
+
+def is_public_page(page: Page) -> bool:
+    return bool(page.pk) and page.pk in public_page_ids([page.pk])
+
+
+def restricted_collections() -> QuerySet:
+    """Collections with a view restriction on themselves or an ancestor."""
+    roots = Collection.objects.filter(pk__in=CollectionViewRestriction.objects.values("collection"))
+    paths = list(roots.values_list("path", flat=True))
+    if not paths:
+        return Collection.objects.none()
+    condition = Q()
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return Collection.objects.filter(condition)
+
+
+def public_media(model) -> QuerySet:
+    """Images or documents (`model`) a public page uses, outside restricted collections."""
+    used = ReferenceIndex.objects.filter(
+        base_content_type=ContentType.objects.get_for_model(Page),
+        to_content_type=ContentType.objects.get_for_model(model),
+    ).annotate(page_id=Cast("object_id", output_field=Page._meta.pk)).filter(page_id__in=public_pages().values("pk"))
+    ids = used.annotate(media_id=Cast("to_object_id", output_field=model._meta.pk)).values("media_id")
+    return model.objects.filter(pk__in=ids).exclude(collection__in=restricted_collections())
+
+
+def is_public_media(obj) -> bool:
+    return obj is not None and public_media(type(obj)).filter(pk=obj.pk).exists()
