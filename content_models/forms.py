@@ -1,6 +1,8 @@
-"""The admin form of catalogue items: tidy identifiers before validation, explain duplicate inline rows plainly."""
+"""The admin form of catalogue items: tidy identifiers before validation, explain duplicate inline rows and unreadable rich text plainly."""
 
 from wagtail.admin.forms import WagtailAdminPageForm
+
+from .rich_text import UNREADABLE_MESSAGE, check_rich_text
 
 
 class LibraryItemForm(WagtailAdminPageForm):
@@ -18,9 +20,12 @@ class LibraryItemForm(WagtailAdminPageForm):
                 if data.get(field):
                     data[field] = normalize(data[field])
         super().__init__(data, *args, **kwargs)
+        self.unreadable_rich_text = check_rich_text(self)
 
     def clean(self):
         cleaned = super().clean()
+        for name in self.unreadable_rich_text:
+            self.add_error(name, UNREADABLE_MESSAGE)
         for relation, (fields, message) in getattr(self._meta.model, "unique_child_rows", {}).items():
             seen = set()
             for form in self.formsets[relation].forms:
