@@ -58,7 +58,10 @@ def test_hot_words_rank_by_decayed_count_with_pins_first_and_blocks_nowhere(buil
         + [QueryLog(text="没有这个词的结果", created_at=now) for _ in range(9)]
     )
     HotWordPin.objects.create(word="党员", order=1)
-    HotWordBlock.objects.create(word=blocked)
+    # Blocking part of a word hides every word containing it, not just the word itself.
+    part = blocked[1:-1]
+    assert part not in old and part not in recent
+    HotWordBlock.objects.create(word=part)
     words = [entry["word"] for entry in get_json(client, "/api/hotwords/")]
     assert words[0] == "党员"
     assert words.index(recent) < words.index(old)  # 3 today beat 6 a month ago (half-life 7 days)
@@ -66,16 +69,28 @@ def test_hot_words_rank_by_decayed_count_with_pins_first_and_blocks_nowhere(buil
     assert blocked not in get_json(client, "/api/suggest/", q=blocked[:2])
 
 
-def test_hot_words_with_results_feed_prerendered_pages_without_private_items(built_index, client):
-    draft = EBookPage.objects.filter(live=False).get()
-    HotWordPin.objects.create(word=draft.title, order=0)
-    entries = get_json(client, "/api/hotwords/", with_results="1")
-    entry = entries[0]
-    assert entry["url"] == f"/hot/{entry['slug']}/"
-    assert draft.site_path not in {r["url"] for r in entry["results"]}
+def test_a_hot_word_page_drops_an_item_that_leaves_the_public_set(built_index, client):
+    book = EBookPage.objects.live().filter(district_only=False).order_by("pk").first()
+    HotWordPin.objects.create(word=book.title, order=0)
+
+    def hot_entry() -> tuple[dict, set[str]]:
+        entry = get_json(client, "/api/hotwords/", with_results="1")[0]
+        assert entry["word"] == book.title and entry["url"] == f"/hot/{entry['slug']}/"
+        return entry, {result["url"] for result in entry["results"]}
+
+    entry, urls = hot_entry()
+    assert book.site_path in urls  # indexed and public: its hot word shows it
+    book.district_only = True
+    book.save_revision().publish()
+    DBTaskResult.objects.exclude(pk__in=search_tasks().values("pk")).delete()  # the site rebuild is not ours to test
+    run_worker()
+    assert search_tasks().get().status == TaskResultStatus.SUCCESSFUL, search_tasks().get().traceback
+
+    entry, urls = hot_entry()
+    assert book.site_path not in urls
     assert hotwords.hot_word_pages(built_index)[0]["slug"] == entry["slug"]
     page = client.get(entry["url"])
-    assert page.status_code == 200 and entry["word"] in page.content.decode()
+    assert page.status_code == 200 and book.site_path not in page.content.decode()
 
 
 def test_old_log_rows_are_pruned(db):
