@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .diff import DEFAULT_MAX_DELETE_FRACTION, Plan, check_mass_delete
-from .files import source_file
+from .files import source_file, stored_object
 from .mirror import check_folders_apart, execute, publish, tally
 from .result import PublishError, PublishResult
 from .targets import DEFAULT_WORKERS, FolderTarget, Target, open_target
@@ -127,15 +127,31 @@ def publish_changes(
         published = {**data["published"], "since_full": int(data["published"].get("since_full", 0)) + 1,
                      "objects": max(0, int(data["published"].get("objects", 0)) - result.deleted)}
     if not dry_run:
-        # Builds may have recorded more changes meanwhile: keep those, drop what was just published.
+        # A build may have rewritten a file after it was uploaded: drop a path only when what the
+        # target now holds is what is on disk now, and keep whatever else the builds recorded meanwhile.
         latest = _read_journal(journal)
-        latest["paths"] = sorted(set(latest.get("paths") or ()) - set(paths))
+        settled = _settled(paths, source_dir, target, result.stored_md5s)
+        latest["paths"] = sorted(set(latest.get("paths") or ()) - settled)
         if reason:
             latest["dirty"] = False
         latest.update(published=published, publishing=False)
         _write_journal(journal, latest)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _settled(paths: list[str], source_dir: Path, target: Target, stored_md5s: dict[str, str]) -> set[str]:
+    """The site paths whose file on disk (or its absence) matches what the target holds after the publish."""
+    settled = set()
+    for site_path in paths:
+        key = site_path.lstrip("/")
+        try:
+            on_disk = stored_object(source_file(key, source_dir / key), compress_text=target.compress_text).md5
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            on_disk = None
+        if on_disk == stored_md5s.get(key):
+            settled.add(site_path)
+    return settled
 
 
 def _publish_paths(source_dir: Path, target: Target, paths: list[str], last: dict, options: dict) -> PublishResult:

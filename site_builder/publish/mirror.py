@@ -106,6 +106,7 @@ def publish(
             target=where,
         )
         result = PublishResult(unchanged=plan.unchanged, dry_run=dry_run)
+        result.stored_md5s = {key: md5 for key, md5 in local.items() if existing.get(key) == md5}
         if dry_run:
             result.uploaded_keys = [source.key for source in plan.uploads]
             result.deleted_keys = list(plan.deletes)
@@ -144,7 +145,10 @@ def execute(plan: Plan, target: Target, result: PublishResult, pool: ThreadPoolE
     lock = threading.Lock()
 
     def upload(key: str) -> None:
-        target.put(stored_object(by_key[key], compress_text=target.compress_text))
+        obj = stored_object(by_key[key], compress_text=target.compress_text)
+        target.put(obj)
+        with lock:
+            result.stored_md5s[key] = obj.md5
 
     steps: list[tuple[str, list[str], Callable[[str], None], list[str]]] = [
         (

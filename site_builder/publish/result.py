@@ -30,6 +30,9 @@ class PublishResult:
     dry_run: bool = False
     #: publish_changes(): why the target was listed and diffed in full ("" when only the recorded changes were sent).
     full_reason: str | None = None
+    #: The MD5 of what the target holds, after this publish, for every key it uploaded or found unchanged
+    #: (deleted keys are absent): what publish_changes() compares with the files still on disk.
+    stored_md5s: dict[str, str] = field(default_factory=dict, repr=False)
 
     def summary(self) -> dict[str, int | float]:
         """The four figures the CLI prints with --json."""

@@ -26,6 +26,7 @@ from site_builder.publish import (
     Phase,
     PublishError,
     S3Target,
+    Target,
     cache_control_for,
     content_type_for,
     gzip_bytes,
@@ -787,3 +788,78 @@ def test_journal_publish_keeps_the_mass_delete_cap(s3_server, site, tmp_path):
     assert len(bucket_keys(s3_server, bucket, "site/")) == len(gone) + len(source_keys(site))
     done = s3_publish_changes(s3_server, site, bucket, journal, allow_mass_delete=True)
     assert bucket_keys(s3_server, bucket, "site/") == source_keys(site) and done.deleted == len(gone)
+
+
+class RebuildDuringPublish(Target):
+    """A real target whose publish is overtaken by a build: right after ``key`` is uploaded (or deleted),
+    ``rebuild`` runs, as a build that slipped in before the publish finished would."""
+
+    def __init__(self, inner: Target, key: str, rebuild) -> None:
+        self.inner, self.key, self.rebuild = inner, key, rebuild
+        self.compress_text = inner.compress_text
+
+    def describe(self) -> str:
+        return self.inner.describe()
+
+    def list_md5s(self) -> dict[str, str]:
+        return self.inner.list_md5s()
+
+    def put(self, obj) -> None:
+        self.inner.put(obj)
+        if obj.key == self.key:
+            self.rebuild()
+
+    def delete(self, key: str) -> None:
+        self.inner.delete(key)
+        if key == self.key:
+            self.rebuild()
+
+
+@pytest.mark.parametrize(
+    ("route", "removed"),
+    [("journal", False), ("full diff", False), ("journal", True)],
+    ids=["rewritten-journal", "rewritten-full-diff", "recreated-after-delete"],
+)
+def test_a_page_rebuilt_after_its_upload_stays_in_the_journal_and_goes_out_next_time(
+    s3_server, site, tmp_path, route, removed
+):
+    bucket = s3_server.new_bucket()
+    journal = tmp_path / "cache" / "publish-journal.json"
+    s3_publish_changes(s3_server, site, bucket, journal)
+    key = "栏目/中国梦/index.html"
+    page = site / key
+    original = page.read_text(encoding="utf-8")
+    if removed:
+        page.unlink()
+    else:
+        page.write_text(original.replace("<h1>", "<p>第一版：中国梦专题</p><h1>"), encoding="utf-8")
+    record_build(journal, ["/" + key])
+
+    def rebuild() -> None:
+        note_build_started(journal)
+        page.write_text(original.replace("<h1>", "<p>第二版：中国梦专题（修订）</p><h1>"), encoding="utf-8")
+        note_build_finished(journal, ["/" + key])
+
+    real = open_target(f"s3://{bucket}/site", endpoint_url=s3_server.endpoint_url, addressing_style="path")
+    overtaken = publish_changes(
+        site, RebuildDuringPublish(real, key, rebuild), journal=journal, full_every=0 if route == "full diff" else 3600
+    )
+
+    assert (overtaken.deleted_keys if removed else overtaken.uploaded_keys) == [key]
+    assert "第二版" not in bucket_text(s3_server, bucket, key)  # the bucket holds what was sent before the rebuild
+
+    following = s3_publish_changes(s3_server, site, bucket, journal)
+
+    assert (following.full_reason, following.uploaded_keys) == ("", [key])
+    assert read_object(s3_server, bucket, f"site/{key}") == page.read_bytes()
+    assert "第二版：中国梦专题（修订）" in bucket_text(s3_server, bucket, key)
+    assert bucket_keys(s3_server, bucket, "site/") == source_keys(site)
+    assert s3_publish_changes(s3_server, site, bucket, journal).uploaded == 0
+
+
+def bucket_text(s3, bucket: str, key: str) -> str:
+    """The page as the bucket serves it under site/, or "" when there is none."""
+    try:
+        return read_object(s3, bucket, f"site/{key}").decode()
+    except s3.client.exceptions.NoSuchKey:
+        return ""
