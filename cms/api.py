@@ -3,8 +3,6 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.signing import BadSignature, SignatureExpired
-from django.db.models import Q
-from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -14,15 +12,10 @@ from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
-from wagtail.models import Page, ReferenceIndex
 from wagtail_headless_preview.models import HeadlessPreviewMixin, PagePreview
 
-from content_models.models import Column, District, LibraryItemPage
-
-
-def public_pages(queryset):
-    """Drop district-only items from a page queryset (Wagtail already drops drafts and restricted pages)."""
-    return queryset.exclude(pk__in=LibraryItemPage.objects.filter(district_only=True).values("pk"))
+from content_models.models import Column, District, LibraryItemPage, MapSitePage
+from content_models.visibility import public_media, public_pages, restricted_media_version
 
 
 class PublicPagesAPIViewSet(PagesAPIViewSet):
@@ -43,7 +36,11 @@ class PublicPagesAPIViewSet(PagesAPIViewSet):
         queryset = self.incremental_filters(super().get_queryset())
         if self.request.GET.get("fields", "").startswith("_"):
             # A cheap listing (e.g. ids and publish times): no bulk fetching of covers, episodes, issues.
-            return queryset.select_related("district") if issubclass(queryset.model, LibraryItemPage) else queryset
+            if issubclass(queryset.model, LibraryItemPage):
+                queryset = queryset.select_related("district")
+            if issubclass(queryset.model, MapSitePage):
+                queryset = queryset.prefetch_related("related_links")
+            return queryset
         # A builder pages through everything: fetch related rows per page of 500, not per item.
         if issubclass(queryset.model, LibraryItemPage):
             queryset = queryset.select_related("locale", "cover", "district").prefetch_related(
@@ -72,16 +69,10 @@ class PublicPagesAPIViewSet(PagesAPIViewSet):
 
 
 class PublicMediaMixin:
-    """Images and documents are listed only when a live, public page uses them."""
+    """Images and documents are listed only when they are public (see content_models.visibility)."""
 
     def get_queryset(self):
-        public_ids = public_pages(Page.objects.live().public()).values("pk")
-        used = ReferenceIndex.objects.filter(
-            base_content_type=ContentType.objects.get_for_model(Page),
-            to_content_type=ContentType.objects.get_for_model(self.model),
-        ).annotate(page_id=Cast("object_id", output_field=Page._meta.pk)).filter(page_id__in=public_ids)
-        ids = used.annotate(media_id=Cast("to_object_id", output_field=self.model._meta.pk)).values("media_id")
-        return super().get_queryset().filter(Q(pk__in=ids))
+        return super().get_queryset().filter(pk__in=public_media(self.model).values("pk"))
 
 
 class PublicImagesAPIViewSet(PublicMediaMixin, ImagesAPIViewSet):
@@ -110,6 +101,20 @@ class DistrictsAPIViewSet(BaseAPIViewSet):
 
     def get_queryset(self):
         return District.objects.order_by("order", "pk")
+
+
+class VisibilityAPIViewSet(BaseAPIViewSet):
+    """``visibility/``: a digest a builder compares between builds; when it changes, it fetches everything.
+
+    Pages that become private leave the listings by themselves; files made private by a collection
+    restriction do not show in any page's publish time, hence this digest (no names, no ids).
+    """
+
+    model = Column  # the router needs a model; nothing of it is served
+    name = "visibility"
+
+    def listing_view(self, request):
+        return Response({"meta": {"total_count": 0, "media_version": restricted_media_version()}, "items": []})
 
 
 class PagePreviewAPIViewSet(PagesAPIViewSet):
@@ -151,3 +156,4 @@ api_router.register_endpoint("documents", PublicDocumentsAPIViewSet)
 api_router.register_endpoint("columns", ColumnsAPIViewSet)
 api_router.register_endpoint("districts", DistrictsAPIViewSet)
 api_router.register_endpoint("page_preview", PagePreviewAPIViewSet)
+api_router.register_endpoint("visibility", VisibilityAPIViewSet)

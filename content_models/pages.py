@@ -41,6 +41,7 @@ from .validators import (
     validate_latitude,
     validate_longitude,
 )
+from .visibility import public_page_ids
 
 IMAGE_MODEL = "wagtailimages.Image"
 DOCUMENT_MODEL = "content_models.LibraryDocument"
@@ -150,23 +151,30 @@ class LibraryItemPage(StaticSiteURLMixin, HeadlessPreviewMixin, Page):
         APIField("district", serializer=NamedSlugSerializer(allow_null=True)),
         APIField("tags", serializer=TagNamesField(read_only=True)),
         APIField("last_published_at"),
+        APIField("related_ids"),
     ]
 
     class Meta:
         verbose_name = "资源"
+
+    @property
+    def related_ids(self) -> list[int]:
+        """Ids of the public items this one shows (none for most types): a builder refetches it when they change."""
+        return []
 
     url_prefix = "items"
 
     def get_site_path(self) -> str:
         return f"/{self.url_prefix}/{self.pk}/"
 
-    def save(self, *args, **kwargs):
+    def district_from_tree(self) -> int | None:
+        """The district of the section this page sits in (None for 全市): the tree decides, nothing stored."""
         section = SectionPage.objects.ancestor_of(self).first() if self.path else None
-        self.district_id = section.district_id if section else None
-        return super().save(*args, **kwargs)
+        return section.district_id if section else None
 
-    def is_public_item(self) -> bool:
-        return self.live and not self.district_only
+    def save(self, *args, **kwargs):
+        self.district_id = self.district_from_tree()
+        return super().save(*args, **kwargs)
 
 
 class EBookPage(LibraryItemPage):
@@ -417,13 +425,21 @@ class MapSitePage(LibraryItemPage):
         verbose_name_plural = "地图标注"
 
     @property
+    def related_ids(self) -> list[int]:
+        """The related resources that are themselves public, in the editor's order; private ones are left out."""
+        linked = list(dict.fromkeys(link.related_id for link in self.related_links.all()))
+        public = public_page_ids(linked) if linked else set()
+        return [pk for pk in linked if pk in public]
+
+    @property
     def related_items(self) -> list[dict]:
-        """Related resources that are themselves public; private ones are left out."""
-        related_ids = [link.related_id for link in self.related_links.all()]
-        if not related_ids:
-            return []
-        pages = LibraryItemPage.objects.filter(pk__in=related_ids, live=True, district_only=False).specific()
-        return [{"id": p.pk, "title": p.title, "item_type": p.item_type, "site_path": p.site_path} for p in pages]
+        ids = self.related_ids
+        pages = LibraryItemPage.objects.filter(pk__in=ids).specific().in_bulk() if ids else {}
+        return [
+            {"id": pk, "title": pages[pk].title, "item_type": pages[pk].item_type, "site_path": pages[pk].site_path}
+            for pk in ids
+            if pk in pages
+        ]
 
 
 class SitePhoto(Orderable):

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
 from wagtail.models import Page, Revision
+from wagtail.signals import post_page_move
 
 from .taxonomy import District
 
@@ -37,3 +38,15 @@ def schedule_check_needed(sender, instance, raw: bool = False, **kwargs) -> None
         from .tasks import ensure_publish_scheduler
 
         transaction.on_commit(ensure_publish_scheduler)
+
+
+@receiver(post_page_move, dispatch_uid="district_follows_move")
+def district_follows_move(sender, instance: Page, **kwargs) -> None:
+    """Wagtail's move does not call save(): re-derive the district of the moved item(s) from the tree."""
+    from .pages import LibraryItemPage
+
+    moved_path = Page.objects.filter(pk=instance.pk).values_list("path", flat=True).first() or instance.path
+    for item in LibraryItemPage.objects.filter(path__startswith=moved_path):
+        district_id = item.district_from_tree()
+        if item.district_id != district_id:
+            LibraryItemPage.objects.filter(pk=item.pk).update(district_id=district_id)

@@ -7,6 +7,8 @@ with no view restriction (on itself or an ancestor) and a public page uses it. N
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Cast
@@ -55,3 +57,21 @@ def public_media(model) -> QuerySet:
 
 def is_public_media(obj) -> bool:
     return obj is not None and public_media(type(obj)).filter(pk=obj.pk).exists()
+
+
+def restricted_media_version() -> str:
+    """A digest of which images and documents sit in restricted collections.
+
+    It changes when a collection gains or loses a restriction or a file moves in or out of one: things
+    that make a file private without touching the pages that show it, so a builder must refetch them.
+    """
+    from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
+
+    restricted = restricted_collections()
+    digest = hashlib.sha256()
+    digest.update(",".join(sorted(restricted.values_list("path", flat=True))).encode())
+    for model in (get_image_model(), get_document_model()):
+        ids = model.objects.filter(collection__in=restricted).order_by("pk").values_list("pk", flat=True)
+        digest.update(f"|{model._meta.label}:" .encode() + ",".join(map(str, ids)).encode())
+    return digest.hexdigest()[:16]

@@ -3,12 +3,15 @@
 from django.urls import include, path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.permission_policies.pages import PagePermissionPolicy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import admin_urls
+from .pages import LibraryItemPage
 from .taxonomy import Column, District
 from .views import user_can_import
+from .visibility import public_pages
 
 
 class ColumnViewSet(SnippetViewSet):
@@ -46,3 +49,14 @@ class CatalogueImportMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def register_catalogue_import_menu_item():
     return CatalogueImportMenuItem("批量导入导出", reverse("catalogue_import:index"), icon_name="table", order=220)
+
+
+@hooks.register("construct_page_chooser_queryset")
+def hide_other_districts_private_items(pages, request):
+    """A district editor's page chooser (browse and search) offers only items that are public or theirs to edit:
+    never another district's drafts, restricted or district-only items."""
+    if request.user.is_superuser:
+        return pages
+    editable = PagePermissionPolicy().instances_user_has_any_permission_for(request.user, {"change", "publish"})
+    hidden = LibraryItemPage.objects.exclude(pk__in=public_pages().values("pk")).exclude(pk__in=editable.values("pk"))
+    return pages.exclude(pk__in=hidden.values("pk"))

@@ -1,20 +1,59 @@
-"""Wire editors' actions to the queue: publish/unpublish/delete of an item, dictionary and hot-word edits."""
+"""Wire editors' actions to the queue: whatever changes what is public updates the index; dictionary and hot-word edits."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_delete, post_save
-from wagtail.signals import page_published, page_unpublished
+from wagtail.models import Page, ReferenceIndex
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from .tasks import enqueue_index_item, enqueue_rebuild, request_site_rebuild
 
 
-def _is_item(instance) -> bool:
+def _item_ids_under(page_id: int) -> list[int]:
+    """The catalogue items at or below a page (a restriction on a section hides all of them)."""
     from content_models.models import LibraryItemPage
 
-    return isinstance(instance, LibraryItemPage)
+    path = Page.objects.filter(pk=page_id).values_list("path", flat=True).first()
+    return list(LibraryItemPage.objects.filter(path__startswith=path).values_list("pk", flat=True)) if path else []
 
 
 def item_changed(sender, instance, **kwargs) -> None:
-    if _is_item(instance):
+    from content_models.models import LibraryItemPage
+
+    if isinstance(instance, LibraryItemPage):
         enqueue_index_item(instance.pk)
+
+
+def subtree_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A move, or a page view restriction added or removed: every item below may have changed."""
+    if raw:
+        return
+    # A restriction names its page by page_id; a moved page is the instance itself.
+    for page_id in _item_ids_under(getattr(instance, "page_id", instance.pk)):
+        enqueue_index_item(page_id)
+
+
+def collection_privacy_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        enqueue_rebuild(f"collection privacy changed: {instance}")
+
+
+def media_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    """An image or document changed (another collection, a new file): re-read the items that show it."""
+    if raw or instance.pk is None:
+        return
+    users = ReferenceIndex.objects.filter(
+        base_content_type=ContentType.objects.get_for_model(Page),
+        to_content_type=ContentType.objects.get_for_model(type(instance)),
+        to_object_id=str(instance.pk),
+    ).values_list("object_id", flat=True)
+    for page_id in sorted({int(pk) for pk in users}):
+        enqueue_index_item(page_id)
+
+
+def labels_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A column or district renamed: facet labels and the documents that carry the names are rebuilt."""
+    if not raw:
+        enqueue_rebuild(f"{sender._meta.verbose_name} {instance} changed")
 
 
 def terms_changed(sender, instance, raw=False, **kwargs) -> None:
@@ -28,14 +67,28 @@ def hot_list_changed(sender, instance, raw=False, **kwargs) -> None:
 
 
 def connect() -> None:
-    from content_models.models import LibraryItemPage
+    from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
+    from wagtail.models import CollectionViewRestriction, PageViewRestriction
+
+    from content_models.models import Column, District, LibraryItemPage
 
     from .models import HotWordBlock, HotWordPin, SearchTerm
 
     page_published.connect(item_changed, dispatch_uid="search_index_published")
     page_unpublished.connect(item_changed, dispatch_uid="search_index_unpublished")
+    post_page_move.connect(subtree_changed, dispatch_uid="search_index_moved")
     for model in LibraryItemPage.__subclasses__():
         post_delete.connect(item_changed, sender=model, dispatch_uid=f"search_index_deleted_{model.__name__}")
+    post_save.connect(subtree_changed, sender=PageViewRestriction, dispatch_uid="search_index_page_privacy")
+    post_delete.connect(subtree_changed, sender=PageViewRestriction, dispatch_uid="search_index_page_privacy_gone")
+    post_save.connect(collection_privacy_changed, sender=CollectionViewRestriction, dispatch_uid="search_index_collection_privacy")
+    post_delete.connect(collection_privacy_changed, sender=CollectionViewRestriction, dispatch_uid="search_index_collection_privacy_gone")
+    for model in (get_image_model(), get_document_model()):
+        post_save.connect(media_changed, sender=model, dispatch_uid=f"search_index_media_{model.__name__}")
+    for model in (Column, District):
+        post_save.connect(labels_changed, sender=model, dispatch_uid=f"search_index_labels_{model.__name__}")
+        post_delete.connect(labels_changed, sender=model, dispatch_uid=f"search_index_labels_gone_{model.__name__}")
 
     post_save.connect(terms_changed, sender=SearchTerm, dispatch_uid="search_term_saved")
     post_delete.connect(terms_changed, sender=SearchTerm, dispatch_uid="search_term_deleted")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -264,13 +265,40 @@ def media_of(item: dict) -> list[str]:
     return urls
 
 
+def item_links(catalogue: Catalogue) -> dict[int, dict]:
+    """What another page may say about each item of this build (id → title, type, site_path)."""
+    return {
+        item["id"]: {"id": item["id"], "title": item["title"], "item_type": item.get("item_type", ""), "site_path": item["site_path"]}
+        for item in catalogue.all_items()
+    }
+
+
+ITEM_LINK = re.compile(r'<a href="(?P<url>[^"]*)"')
+ITEM_PATH = re.compile(r"^/(?:" + "|".join(segment for segment, _, _ in KINDS.values()) + r")/(?P<id>\d+)/")
+
+
+def unlink_missing_items(html: str, links: dict[int, dict], site_url: str) -> str:
+    """Drop the href of links (in rich text) to items that are not in this build: unpublished, private, deleted."""
+
+    def replace(match: re.Match) -> str:
+        url = match["url"]
+        path = url[len(site_url):] if site_url and url.startswith(site_url + "/") else url
+        found = ITEM_PATH.match(path)
+        if found and int(found["id"]) not in links:
+            return "<a"
+        return match[0]
+
+    return ITEM_LINK.sub(replace, html)
+
+
 def plan_items(plan: SitePlan, catalogue: Catalogue, config: SiteConfig) -> None:
     """One page per item, plus one per periodical issue and per video episode."""
+    links = item_links(catalogue)
     for kind, items in catalogue.items.items():
         template = KINDS[kind][2]
         for item in items:
             lastmod = (item.get("last_published_at") or "")[:10]
-            context = item_context(item, kind, config)
+            context = item_context(item, kind, config, links)
             plan.add(Page(item["site_path"], template, context, lastmod))
             if kind == "periodicals":
                 issues = item.get("issues", [])
@@ -282,8 +310,17 @@ def plan_items(plan: SitePlan, catalogue: Catalogue, config: SiteConfig) -> None
                     plan.add(Page(episode["site_path"], "episode", episode_context(item, episodes, index), lastmod))
 
 
-def item_context(item: dict, kind: str, config: SiteConfig) -> dict:
-    """Template variables of an item page (also what a preview renders)."""
+def item_context(item: dict, kind: str, config: SiteConfig, links: dict[int, dict] | None = None) -> dict:
+    """Template variables of an item page (also what a preview renders).
+
+    What the page says about other items (related resources, links in the body) comes from `links`, this
+    build's items, when given: an item that left the public set since this one was fetched is not named.
+    """
+    if links is not None:
+        if "related_items" in item:
+            item = dict(item, related_items=[links[r["id"]] for r in item["related_items"] if r["id"] in links])
+        if item.get("body"):
+            item = dict(item, body=unlink_missing_items(item["body"], links, config.site_url))
     context = {
         "title": item["title"],
         "item": item,

@@ -2,7 +2,7 @@
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from wagtail.models import Page
+from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from content_models.models import Column, District
@@ -33,6 +33,36 @@ def on_delete(sender, instance, **kwargs) -> None:
 
 @receiver(post_save, sender=Column, dispatch_uid="rebuild_on_column")
 @receiver(post_save, sender=District, dispatch_uid="rebuild_on_district")
+@receiver(post_delete, sender=Column, dispatch_uid="rebuild_on_column_delete")
+@receiver(post_delete, sender=District, dispatch_uid="rebuild_on_district_delete")
 def on_taxonomy_change(sender, instance, raw: bool = False, **kwargs) -> None:
     if not raw:
         request_rebuild(f"栏目或县市区变更：{instance}")
+
+
+@receiver(post_save, sender=PageViewRestriction, dispatch_uid="rebuild_on_page_privacy")
+@receiver(post_delete, sender=PageViewRestriction, dispatch_uid="rebuild_on_page_privacy_removed")
+@receiver(post_save, sender=CollectionViewRestriction, dispatch_uid="rebuild_on_collection_privacy")
+@receiver(post_delete, sender=CollectionViewRestriction, dispatch_uid="rebuild_on_collection_privacy_removed")
+def on_privacy_change(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A page or collection gained or lost a view restriction: what is public changed."""
+    if not raw:
+        request_rebuild(f"访问权限变更：{instance}")
+
+
+def on_media_change(sender, instance, raw: bool = False, **kwargs) -> None:
+    """An image or document was changed (moved to another collection, file replaced) or deleted."""
+    if not raw:
+        request_rebuild(f"图片或文档变更：{instance}")
+
+
+def connect_media() -> None:
+    from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
+
+    for model in (get_image_model(), get_document_model()):
+        post_save.connect(on_media_change, sender=model, dispatch_uid=f"rebuild_on_media_{model.__name__}")
+        post_delete.connect(on_media_change, sender=model, dispatch_uid=f"rebuild_on_media_deleted_{model.__name__}")
+
+
+connect_media()

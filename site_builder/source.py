@@ -45,6 +45,7 @@ class Catalogue:
     columns: list[dict]
     districts: list[dict]
     items: dict[str, list[dict]] = field(default_factory=dict)
+    media_version: str = ""  # the CMS's digest of restricted files (api visibility/): a change means refetch all
 
     def all_items(self) -> list[dict]:
         return [item for kind in ITEM_TYPES.values() for item in self.items.get(kind, [])]
@@ -135,9 +136,9 @@ def fetch_catalogue(client: CMSClient, *, progress: Callable[[str], None] | None
     return fetch_catalogue_incremental(client, None, progress=progress)[0]
 
 
-LISTING_FIELDS = "_,id,last_published_at,district"  # what tells whether a cached item is still current
+LISTING_FIELDS = "_,id,last_published_at,district,related_ids"  # what tells whether a cached item is still current
 IDS_PER_REQUEST = 100  # ids=… per request: keeps URLs short (the CMS allows up to 500)
-CATALOGUE_CACHE_VERSION = 1
+CATALOGUE_CACHE_VERSION = 2
 
 
 @dataclass
@@ -167,19 +168,22 @@ def fetch_catalogue_incremental(
 
     Columns and districts are always fetched (two small requests); when they differ from the cache
     (a rename, a new column), everything is fetched again, since items embed their names. Otherwise one
-    cheap listing per type (id, last_published_at, district) says which items are new, republished or
-    moved to another district (fetched with every field), and which are gone (unpublished, deleted,
+    cheap listing per type (id, last_published_at, district, related_ids) says which items are new,
+    republished, moved to another district or now related to other public items (fetched with every field), and which are gone (unpublished, deleted,
     made district-only or private). Everything else comes from the cache.
     """
     columns = client.get_all("columns/")
     districts = client.get_all("districts/")
+    media_version = str(client.get_json("visibility/").get("meta", {}).get("media_version", ""))
     reason = ""  # why everything is fetched
     if cached is None:
         reason = "no earlier catalogue"
     elif columns != cached.columns or districts != cached.districts:
         reason = "columns or districts changed"
+    elif media_version != cached.media_version:
+        reason = "files became private or public"
     if reason:
-        catalogue = Catalogue(columns=columns, districts=districts)
+        catalogue = Catalogue(columns=columns, districts=districts, media_version=media_version)
         for page_type, kind in ITEM_TYPES.items():
             if progress:
                 progress(kind)
@@ -188,7 +192,7 @@ def fetch_catalogue_incremental(
         return catalogue, FetchStats(full=True, reason=reason, items=len(catalogue.all_items()))
 
     stats = FetchStats(full=False)
-    catalogue = Catalogue(columns=columns, districts=districts)
+    catalogue = Catalogue(columns=columns, districts=districts, media_version=media_version)
     for page_type, kind in ITEM_TYPES.items():
         if progress:
             progress(kind)
@@ -200,6 +204,7 @@ def fetch_catalogue_incremental(
             if row["id"] not in known
             or known[row["id"]].get("last_published_at") != row.get("last_published_at")
             or known[row["id"]].get("district") != row.get("district")
+            or known[row["id"]].get("related_ids") != row.get("related_ids")
         }
         fresh = {item["id"]: item for item in fetch_items_by_id(client, page_type, sorted(changed))} if changed else {}
         live = {row["id"] for row in listing}
@@ -217,6 +222,7 @@ def catalogue_to_json(catalogue: Catalogue, api_url: str) -> dict:
         "columns": catalogue.columns,
         "districts": catalogue.districts,
         "items": catalogue.items,
+        "media_version": catalogue.media_version,
     }
 
 
@@ -225,7 +231,10 @@ def catalogue_from_json(data: object, api_url: str) -> Catalogue | None:
     if not isinstance(data, dict) or data.get("version") != CATALOGUE_CACHE_VERSION or data.get("api_url") != api_url:
         return None
     try:
-        return Catalogue(columns=list(data["columns"]), districts=list(data["districts"]), items=dict(data["items"]))
+        return Catalogue(
+            columns=list(data["columns"]), districts=list(data["districts"]), items=dict(data["items"]),
+            media_version=str(data.get("media_version", "")),
+        )
     except (KeyError, TypeError):
         return None
 

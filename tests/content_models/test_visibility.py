@@ -1,0 +1,140 @@
+"""The one visibility rule on every path the CMS serves: relations, moves, privacy changes and the page chooser."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django_tasks_db.models import DBTaskResult
+from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
+
+from content_models.models import EBookPage, MapSitePage, NewsPage, SectionPage, SiteRelatedLink
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def site_with_relations(tiny_catalogue):
+    """A public map site whose 相关资源 point at a public book, a password-protected book, a login-only book,
+    a district-only news item and an unpublished book, in that order."""
+    site = MapSitePage.objects.live().filter(district_only=False).order_by("pk").first()
+    books = list(EBookPage.objects.live().filter(district_only=False).order_by("pk")[:4])
+    public, password, login, unpublished = books
+    PageViewRestriction.objects.create(page=password, restriction_type=PageViewRestriction.PASSWORD, password="dangshi")
+    PageViewRestriction.objects.create(page=login, restriction_type=PageViewRestriction.LOGIN)
+    unpublished.unpublish()
+    district_only = NewsPage.objects.get(district_only=True, live=True)
+    for order, page in enumerate([public, password, login, district_only, unpublished]):
+        SiteRelatedLink.objects.create(page=site, related=page, sort_order=order)
+    return site, public, [password, login, district_only, unpublished]
+
+
+def test_related_resources_name_only_public_items(client, site_with_relations):
+    site, public, private = site_with_relations
+    detail = client.get(f"/api/v2/pages/{site.pk}/")
+    assert detail.status_code == 200
+    data = detail.json()
+    assert [r["id"] for r in data["related_items"]] == [public.pk]
+    assert data["related_items"][0]["title"] == public.title
+    assert data["related_ids"] == [public.pk]
+    text = detail.content.decode()
+    for page in private:
+        assert page.title not in text, f"{page.title} leaked through 相关资源"
+    # The listing a builder uses carries the same rule.
+    listing = client.get("/api/v2/pages/?type=content_models.MapSitePage&fields=_,id,related_ids").json()
+    assert {row["id"]: row["related_ids"] for row in listing["items"]}[site.pk] == [public.pk]
+
+
+def test_a_related_item_that_becomes_public_again_is_named(client, site_with_relations):
+    site, public, (password, *_rest) = site_with_relations
+    PageViewRestriction.objects.filter(page=password).delete()
+    data = client.get(f"/api/v2/pages/{site.pk}/").json()
+    assert [r["id"] for r in data["related_items"]] == [public.pk, password.pk]
+
+
+def test_a_restriction_on_an_ancestor_hides_the_item_everywhere(client, tiny_catalogue):
+    section = EBookPage.objects.live().filter(district__isnull=False, district_only=False).first().get_parent()
+    items = list(EBookPage.objects.live().child_of(section).values_list("pk", "title"))
+    PageViewRestriction.objects.create(page=section, restriction_type=PageViewRestriction.LOGIN)
+    listing = client.get("/api/v2/pages/?type=content_models.EBookPage&fields=*&limit=500").content.decode()
+    for pk, title in items:
+        assert title not in listing
+        assert client.get(f"/api/v2/pages/{pk}/").status_code == 404
+
+
+def queued(task_name: str) -> list[DBTaskResult]:
+    return list(DBTaskResult.objects.filter(task_path__endswith=task_name, status="READY"))
+
+
+def test_privacy_changes_in_the_admin_queue_a_rebuild_and_a_reindex(admin_client_zh, tiny_catalogue, django_capture_on_commit_callbacks):
+    book = EBookPage.objects.live().filter(district_only=False).order_by("pk").first()
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_zh.post(f"/admin/pages/{book.pk}/privacy/", {"restriction_type": "login", "password": "", "groups": []})
+    assert response.status_code == 200 and PageViewRestriction.objects.filter(page=book).exists()
+    assert queued("rebuild_site")
+    assert [r.args_kwargs["args"] for r in queued("index_item")] == [[book.pk]]
+
+    DBTaskResult.objects.all().delete()
+    collection = Collection.get_first_root_node().add_child(name="内部资料")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_zh.post(
+            f"/admin/collections/{collection.pk}/privacy/", {"restriction_type": "login", "password": "", "groups": []}
+        )
+    assert response.status_code == 200 and CollectionViewRestriction.objects.filter(collection=collection).exists()
+    assert queued("rebuild_site") and queued("rebuild_index")
+
+
+def test_an_item_moved_in_the_admin_belongs_to_its_new_district(admin_client_zh, client, tiny_catalogue, django_capture_on_commit_callbacks):
+    nanguan, kuancheng = SectionPage.objects.get(district__slug="nanguan"), SectionPage.objects.get(district__slug="kuancheng")
+    book = EBookPage.objects.live().child_of(nanguan).filter(district_only=False).order_by("pk").first()
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_zh.post(f"/admin/pages/{book.pk}/move/{kuancheng.pk}/confirm/")
+    assert response.status_code == 302
+    book.refresh_from_db()
+    assert book.get_parent().pk == kuancheng.pk
+    assert book.district.slug == "kuancheng"
+    assert client.get(f"/api/v2/pages/{book.pk}/").json()["district"]["name"] == "宽城区"
+    assert queued("rebuild_site") and [r.args_kwargs["args"] for r in queued("index_item")] == [[book.pk]]
+
+
+@pytest.fixture
+def nanguan_editor(client, tiny_catalogue):
+    client.force_login(get_user_model().objects.get(username="nanguan"))
+    return client
+
+
+def chooser_text(client, **params) -> str:
+    response = client.get("/admin/choose-page/search/", params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_page_chooser_hides_other_districts_private_items_from_a_district_editor(nanguan_editor, tiny_catalogue):
+    kuancheng = SectionPage.objects.get(district__slug="kuancheng")
+    other_books = list(EBookPage.objects.live().child_of(kuancheng).filter(district_only=False).order_by("pk")[:2])
+    restricted, public = other_books
+    restricted.title = "宽城区受限图书甲"
+    restricted.save_revision().publish()
+    PageViewRestriction.objects.create(page=restricted, restriction_type=PageViewRestriction.LOGIN)
+    draft = kuancheng.add_child(instance=EBookPage(title="宽城区未发布图书乙", slug="draft-kc", live=False, reader_url="https://example.cn/r"))
+    only = kuancheng.add_child(instance=NewsPage(
+        title="宽城区内部通知丙", slug="only-kc", date="2024-06-01", body="<p>仅供宽城区党员学习。</p>", district_only=True,
+    ))
+    only.save_revision().publish()
+    own = EBookPage.objects.live().child_of(SectionPage.objects.get(district__slug="nanguan")).order_by("pk").first()
+    own_draft = own.get_parent().add_child(instance=EBookPage(title="南关区未发布图书丁", slug="draft-ng", live=False, reader_url="https://example.cn/r"))
+    assert own_draft.get_parent().specific.district.slug == "nanguan"
+
+    for query in ("宽城区", "图书", "通知"):
+        text = chooser_text(nanguan_editor, q=query)
+        for hidden in (restricted, draft, only):
+            assert hidden.title not in text
+    assert public.title in chooser_text(nanguan_editor, q=public.title[:4])
+    assert own_draft.title in chooser_text(nanguan_editor, q="南关区未发布")  # their own work stays choosable
+    browse = nanguan_editor.get(f"/admin/choose-page/{kuancheng.pk}/")
+    assert browse.status_code == 200
+    assert restricted.title not in browse.content.decode() and draft.title not in browse.content.decode()
+
+
+def test_superuser_chooser_still_offers_everything(admin_client_zh, tiny_catalogue):
+    draft = EBookPage.objects.filter(live=False).first()
+    assert draft.title in chooser_text(admin_client_zh, q=draft.title[:4])
