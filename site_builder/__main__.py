@@ -15,6 +15,9 @@ from pathlib import Path
 # Exit codes beyond argparse's 2 for usage errors.
 EXIT_FAILED = 1
 EXIT_MASS_DELETE_REFUSED = 3
+EXIT_BUSY = 4
+#: Printed after a SiteBusy message by the commands that have --wait.
+BUSY_HINT = "也可以用 --wait 秒数 让命令多等一会儿。"
 
 # argparse does not export the type of add_subparsers(); this is the class it returns.
 Subparsers = argparse._SubParsersAction
@@ -29,7 +32,7 @@ def add_publish_command(subparsers: Subparsers) -> None:
             "Make the target hold exactly the built site: upload changed files (assets first, "
             "then feeds and data, then HTML), delete files that are gone. Exit codes: 0 done, "
             f"{EXIT_FAILED} storage failure, 2 bad arguments, {EXIT_MASS_DELETE_REFUSED} refused "
-            "to delete too much."
+            f"to delete too much, {EXIT_BUSY} the folder is being built or published by another process."
         ),
     )
     parser.add_argument(
@@ -70,6 +73,7 @@ def add_publish_command(subparsers: Subparsers) -> None:
     )
     parser.add_argument("--workers", type=int, default=8, help="concurrent uploads (default 8)")
     parser.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    add_wait_option(parser)
     parser.add_argument(
         "--json",
         action="store_true",
@@ -82,22 +86,27 @@ def add_publish_command(subparsers: Subparsers) -> None:
 def run_publish(args: argparse.Namespace) -> int:
     """Handle ``publish``; returns the exit code."""
     # Imported here so other subcommands do not pay for importing boto3.
+    from site_builder.lock import SiteBusy, site_lock
     from site_builder.publish import MassDeleteRefused, PublishError, publish
 
     try:
-        result = publish(
-            args.source,
-            args.target,
-            endpoint_url=args.endpoint_url,
-            addressing_style=args.addressing_style,
-            signature_version=args.signature_version,
-            region_name=args.region,
-            allow_mass_delete=args.allow_mass_delete,
-            max_delete_fraction=args.max_delete_fraction,
-            dry_run=args.dry_run,
-            workers=args.workers,
-            max_attempts=args.max_attempts,
-        )
+        with site_lock(args.source, wait=args.wait, doing="发布"):
+            result = publish(
+                args.source,
+                args.target,
+                endpoint_url=args.endpoint_url,
+                addressing_style=args.addressing_style,
+                signature_version=args.signature_version,
+                region_name=args.region,
+                allow_mass_delete=args.allow_mass_delete,
+                max_delete_fraction=args.max_delete_fraction,
+                dry_run=args.dry_run,
+                workers=args.workers,
+                max_attempts=args.max_attempts,
+            )
+    except SiteBusy as error:
+        print(f"error: {error}{BUSY_HINT}", file=sys.stderr)
+        return EXIT_BUSY
     except MassDeleteRefused as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_MASS_DELETE_REFUSED
@@ -132,7 +141,8 @@ def add_build_command(subparsers: Subparsers) -> None:
         description=(
             "Read the published catalogue from the CMS API over HTTP and write the static site "
             f"(pages, feeds, map data, covers) into a folder. Exit codes: 0 done, {EXIT_FAILED} the "
-            "CMS could not be read or the folder is unsuitable, 2 bad arguments."
+            f"CMS could not be read or the folder is unsuitable, 2 bad arguments, {EXIT_BUSY} the folder "
+            "is being built or published by another process."
         ),
     )
     parser.add_argument("--api", required=True, metavar="URL", help="the CMS API, e.g. http://cms.example.cn/api/v2/")
@@ -140,6 +150,7 @@ def add_build_command(subparsers: Subparsers) -> None:
     add_site_options(parser)
     parser.add_argument("--json", action="store_true", help="print the build figures as JSON")
     parser.add_argument("--full", action="store_true", help="fetch and render everything, ignoring what the last build kept in DIR.cache")
+    add_wait_option(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step")
     parser.set_defaults(handler=run_build)
 
@@ -149,6 +160,19 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site-url", help="public address of the static site (default: PUBLIC_SITE_URL)")
     parser.add_argument("--search-url", help="search page the search box submits to (default: SEARCH_URL, else /search/ on the CMS host)")
     parser.add_argument("--hot-words", metavar="FILE_OR_URL", help="hot words as JSON (default: HOT_WORDS_URL, else the most used tags)")
+
+
+def add_wait_option(parser: argparse.ArgumentParser) -> None:
+    """--wait: how long to wait for a folder another build or publish is using (shared with manage.py build_site)."""
+    from site_builder.lock import DEFAULT_WAIT_SECONDS
+
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT_SECONDS,
+        metavar="SECONDS",
+        help=f"wait this long for another build or publish of the folder to finish (default {DEFAULT_WAIT_SECONDS:g})",
+    )
 
 
 def site_config(args: argparse.Namespace):
@@ -168,10 +192,15 @@ def site_config(args: argparse.Namespace):
 def run_build(args: argparse.Namespace) -> int:
     """Handle ``build``; returns the exit code. The progress bar shows only on a terminal."""
     from site_builder.build import BuildError, build_site
+    from site_builder.lock import SiteBusy, site_lock
     from site_builder.source import CMSUnavailable
 
     try:
-        result = build_site(args.api, Path(args.out), progress=sys.stderr.isatty(), config=site_config(args), full=args.full)
+        with site_lock(args.out, wait=args.wait, doing="构建"):
+            result = build_site(args.api, Path(args.out), progress=sys.stderr.isatty(), config=site_config(args), full=args.full)
+    except SiteBusy as error:
+        print(f"error: {error}{BUSY_HINT}", file=sys.stderr)
+        return EXIT_BUSY
     except (CMSUnavailable, BuildError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -5,11 +5,7 @@ publishes lands in one build); while one rebuild is waiting, further requests ad
 (`python manage.py db_worker --backend queue`) builds from the public API and publishes the result.
 """
 
-import fcntl
 import logging
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,31 +17,11 @@ from django_tasks.base import TaskContext, TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from .build import build_site, cache_dir_for, journal_file_for
+from .lock import site_lock
 from .pages import SiteConfig
 from .publish import publish_changes
 
 logger = logging.getLogger(__name__)
-
-
-@contextmanager
-def build_lock(timeout: float) -> Iterator[None]:
-    """An exclusive lock beside the build folder: two builds on this host never run at once."""
-    lock_path = Path(settings.SITE_BUILD_DIR).with_name(Path(settings.SITE_BUILD_DIR).name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"另一次站点构建仍在进行（{lock_path}），{timeout:.0f} 秒后仍未结束。") from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def cms_site_config() -> SiteConfig:
@@ -78,7 +54,8 @@ def rebuild_site(context: TaskContext, reason: str = "", full: bool = False) -> 
     newer = pending_rebuilds().filter(enqueued_at__gt=context.task_result.enqueued_at)
     if newer.exists():
         return {"skipped": "a newer rebuild is queued"}
-    with build_lock(timeout=settings.SITE_BUILD_LOCK_TIMEOUT):
+    # The same lock as `manage.py build_site` and `python -m site_builder build|publish` on this folder.
+    with site_lock(settings.SITE_BUILD_DIR, wait=settings.SITE_BUILD_LOCK_TIMEOUT, doing="构建并发布"):
         built = build_site(settings.CMS_API_URL, Path(settings.SITE_BUILD_DIR), config=cms_site_config(), full=full)
         summary = {
             "reason": reason,

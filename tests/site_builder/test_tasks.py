@@ -6,7 +6,8 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from content_models.models import EBookPage
-from site_builder.tasks import build_lock, rebuild_site
+from site_builder.lock import site_lock
+from site_builder.tasks import rebuild_site
 
 
 @pytest.fixture
@@ -59,14 +60,17 @@ def test_the_worker_builds_and_publishes_what_was_published(site_settings):
     assert "三会一课工作手册" not in (live / "index.html").read_text(encoding="utf-8")
 
 
-def test_two_builds_never_run_at_once(site_settings, settings):
+def test_the_worker_waits_for_a_build_or_publish_of_its_folder(site_settings, settings):
     settings.SITE_BUILD_LOCK_TIMEOUT = 0.5
     book = EBookPage.objects.live().first()
     book.save_revision().publish()
-    with build_lock(timeout=1):
-        run_worker()  # the worker's build waits for the lock held here, then gives up
+    # The lock `manage.py build_site` and `python -m site_builder build|publish` take on the folder.
+    with site_lock(settings.SITE_BUILD_DIR, wait=0, doing="发布"):
+        run_worker()  # the worker's rebuild waits for the lock held here, then gives up
     failed = rebuilds().get()
-    assert failed.status == TaskResultStatus.FAILED and "另一次站点构建仍在进行" in failed.traceback
+    assert failed.status == TaskResultStatus.FAILED
+    assert f"站点文件夹 {settings.SITE_BUILD_DIR} 正被另一次构建或发布使用" in failed.traceback
+    assert "在发布" in failed.traceback
     assert not (site_settings / "index.html").exists()
     book.save_revision().publish()
     run_worker()

@@ -7,8 +7,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from site_builder.__main__ import add_site_options, site_config
+from site_builder.__main__ import BUSY_HINT, EXIT_BUSY, add_site_options, add_wait_option, site_config
 from site_builder.build import BuildError, build_site
+from site_builder.lock import SiteBusy, site_lock
 from site_builder.source import CMSUnavailable
 from site_builder.tasks import cms_site_config
 
@@ -21,13 +22,18 @@ class Command(BaseCommand):
         parser.add_argument("--api", default=settings.CMS_API_URL, help="内容接口地址（默认 CMS_API_URL，需 CMS 正在运行）")
         add_site_options(parser)
         parser.add_argument("--full", action="store_true", help="完整构建：重新获取并生成全部内容（默认只处理变化的部分）")
+        add_wait_option(parser)
         config = cms_site_config()
         parser.set_defaults(site_url=config.site_url, search_url=config.search_url, hot_words=config.hot_words_source)
 
     def handle(self, *args, **options):
         config = site_config(argparse.Namespace(**options))
         try:
-            result = build_site(options["api"], Path(options["out"]), progress=sys.stderr.isatty(), config=config, full=options["full"])
+            # The same lock as the worker's rebuild and `python -m site_builder build|publish` on this folder.
+            with site_lock(options["out"], wait=options["wait"], doing="构建"):
+                result = build_site(options["api"], Path(options["out"]), progress=sys.stderr.isatty(), config=config, full=options["full"])
+        except SiteBusy as error:
+            raise CommandError(f"{error}{BUSY_HINT}", returncode=EXIT_BUSY) from error
         except (CMSUnavailable, BuildError) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(
