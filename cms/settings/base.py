@@ -107,6 +107,12 @@ MEDIA_ROOT = VAR_DIR / "media"
 SERVE_MEDIA = False
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 
+# Spreadsheet import caps (content_models/importing/reading.py), checked before a sheet is read whole. For scale:
+# a 20,000-row e-book export is 1.4 MB as .xlsx, 16 MB unzipped, and 5 MB as .csv.
+CATALOGUE_IMPORT_MAX_ROWS = 20_000  # data rows per sheet: the seed's longest list (6,488 episodes) three times over
+CATALOGUE_IMPORT_MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # an .xlsx's members once unzipped (zip bombs), or a .csv
+CATALOGUE_IMPORT_WORKER_ROWS = 1_000  # sheets with more rows are checked and written by the worker, with progress
+
 # "default" runs Wagtail's own housekeeping (reference and admin search index) in the request, so the
 # admin never depends on the worker; "queue" is the database queue the worker drains (site rebuilds,
 # search-index updates): `python manage.py db_worker --backend queue`.

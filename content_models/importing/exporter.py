@@ -1,4 +1,5 @@
-"""Export a catalogue type to .xlsx or .csv in exactly the import format, so export → edit → import round-trips."""
+"""Export a catalogue type to .xlsx or .csv in exactly the import format, so export → edit → import round-trips
+(text neutralised against formula injection by the writers, restored by the importer)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import Any
 from ..pages import ItemTag, LibraryItemPage
 from ..validators import normalize_isbn, normalize_issn
 from .formats import FORMATS, SheetFormat, format_cell, write_csv, write_xlsx
+from .planning import Lookups
 
 
 def page_rows(fmt: SheetFormat, pages) -> Iterator[list[Any]]:
-    pages = list(pages.select_related("cover", "district", *(["document"] if fmt.key == "ebook" else [])))
+    pages = list(pages.select_related("cover", *(["document"] if fmt.key == "ebook" else [])))
+    lookups = Lookups()
     ids = [p.pk for p in pages]
     columns, tags = defaultdict(list), defaultdict(list)
     for page_id, name in LibraryItemPage.columns.through.objects.filter(libraryitempage_id__in=ids).order_by("column__order").values_list("libraryitempage_id", "column__name"):
@@ -21,7 +24,9 @@ def page_rows(fmt: SheetFormat, pages) -> Iterator[list[Any]]:
     for page_id, name in ItemTag.objects.filter(content_object_id__in=ids).order_by("pk").values_list("content_object_id", "tag__name"):
         tags[page_id].append(name)
     for page in pages:
-        values = {"columns": columns[page.pk], "tags": tags[page.pk], "district": page.district.name if page.district else "全市"}
+        section = lookups.section_of(page.path)  # the tree says where a page is, even just after a move
+        district = section.district if section else None
+        values = {"columns": columns[page.pk], "tags": tags[page.pk], "district": district.name if district else "全市"}
         yield [format_cell(spec, values[spec.attr] if spec.attr in values else value_of(page, spec.attr)) for spec in fmt.fields]
 
 

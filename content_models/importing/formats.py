@@ -1,6 +1,8 @@
-"""The spreadsheet formats: one column table per type, cell parsing and formatting, .xlsx/.csv readers and writers.
+"""The spreadsheet formats: one column table per type, cell parsing and formatting, the .xlsx/.csv writers.
 
 The same `FORMATS` table drives the admin's templates, the importer, the exporter and docs/import-format.md.
+Text that a spreadsheet program would run as a formula is neutralised on the way out (OWASP's CSV injection
+advice: a leading ' before = + - @ TAB CR) and restored on the way in, so export → import round-trips exactly.
 """
 
 from __future__ import annotations
@@ -17,18 +19,32 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.datetime import from_excel
 
 from ..pages import EBookPage, MapSitePage, PeriodicalIssue, PeriodicalPage, VideoEpisode, VideoSeriesPage
-from ..validators import fold, normalize_cn, normalize_isbn, normalize_issn, validate_cn, validate_isbn, validate_issn
+from ..validators import (
+    ISBN_EXAMPLE,
+    ISSN_EXAMPLE,
+    fold,
+    normalize_cn,
+    normalize_isbn,
+    normalize_issn,
+    validate_cn,
+    validate_isbn,
+    validate_issn,
+)
 
 # 、 , ， ; ； and line breaks all separate names in a 栏目 or 标签 cell: editors use whichever their keyboard gives.
 NAME_SEPARATORS = re.compile(r"[、,，;；\n]+")
 TRUE_WORDS = {"是", "Y", "YES", "TRUE", "1", "√", "仅限"}
 FALSE_WORDS = {"", "否", "N", "NO", "FALSE", "0", "×"}
+# What spreadsheet programs start a formula with (OWASP); a leading ' is escaped too, so unescaping is exact.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,21 @@ def header_key(text: Any) -> str:
     return re.sub(r"[\s*＊]", "", fold(str(text or ""))).upper()
 
 
+def all_header_keys() -> set[str]:
+    """Every header any sheet type knows (as header_key folds it)."""
+    return {key for fmt in FORMATS.values() for key in fmt.by_header}
+
+
+def neutralise(text: str) -> str:
+    """A cell's text as no spreadsheet program will run it: "=1+2" → "'=1+2" (and "'x" → "''x")."""
+    return ESCAPE + text if text.startswith((*FORMULA_STARTS, ESCAPE)) else text
+
+
+def restore(text: str) -> str:
+    """Undo `neutralise`: drop one leading ' that stands before a formula start or another '."""
+    return text[1:] if text.startswith(ESCAPE) and text[1:].startswith((*FORMULA_STARTS, ESCAPE)) else text
+
+
 COLUMNS_HELP = "一个或多个栏目名称（或网址标识），用顿号、逗号或分号分隔，例如：四史学习、中国梦。"
 TAGS_HELP = "可选，多个标签用顿号、逗号或分号分隔。"
 COVER_HELP = "封面图片的文件名（JPG/PNG/WebP），图片放在随表格上传的 ZIP 压缩包里；也可填资源库中已有图片的文件名。"
@@ -106,7 +137,7 @@ EBOOK = SheetFormat(
         Field("作者", "authors", help="多位作者用顿号“、”分隔。"),
         Field("出版社", "publisher"),
         Field("出版年份", "year", "int", help="四位年份，如 2021。"),
-        Field("ISBN", "isbn", "isbn", required=True, help="10 位或 13 位，可带连字符，如 978-7-01-017800-2。识别同一本书用。"),
+        Field("ISBN", "isbn", "isbn", required=True, help=f"10 位或 13 位，可带连字符，如 {ISBN_EXAMPLE}。10 位书号按对应的 13 位识别同一本书。"),
         Field("页数", "page_count", "int"),
         Field("在线阅读地址", "reader_url", "url", help="以 http:// 或 https:// 开头。与“文件”至少填一项。"),
         Field("文件", "document", "document", help="PDF 或 EPUB 的文件名，文件放在 ZIP 压缩包里。"),
@@ -119,7 +150,7 @@ PERIODICAL = SheetFormat(
     key="periodical", label="党刊", model=PeriodicalPage, natural_key=("issn",),
     fields=(
         Field("刊名", "title", required=True),
-        Field("ISSN", "issn", "issn", required=True, help="8 位，如 1000-3967。识别同一种刊物用。"),
+        Field("ISSN", "issn", "issn", required=True, help=f"8 位，如 {ISSN_EXAMPLE}。识别同一种刊物用。"),
         Field("CN刊号", "cn_number", "cn", help="国内统一刊号，如 CN 22-1014/D。"),
         Field("刊期", "frequency", "choice", help="周刊、旬刊、半月刊、月刊、双月刊、季刊、半年刊或年刊。"),
         Field("主办单位", "publisher"),
@@ -189,14 +220,16 @@ FORMATS: dict[str, SheetFormat] = {f.key: f for f in (EBOOK, PERIODICAL, ISSUE, 
 
 # -- cells → values ----------------------------------------------------------------------------------------------
 def text_of(raw: Any) -> str:
-    """A cell as trimmed text; number cells lose a spurious '.0' (Excel stores 123 as 123.0)."""
+    """A cell as trimmed text, a neutralised formula start restored; number cells lose a spurious '.0'
+    (Excel stores 123 as 123.0)."""
     if raw is None:
         return ""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     if isinstance(raw, datetime) and raw.time() == time(0):
         raw = raw.date()
-    return str(raw).replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = str(raw).replace("\r\n", "\n").replace("\r", "\n").strip()
+    return restore(text) if isinstance(raw, str) else text
 
 
 def parse_int(raw: Any, header: str) -> int | None:
@@ -359,72 +392,6 @@ def format_cell(spec: Field, value: Any) -> Any:
     return str(value)
 
 
-# -- readers -------------------------------------------------------------------------------------------------------
-@dataclass
-class Sheet:
-    """A read spreadsheet: its header cells and its data rows as (row number, {header: raw cell})."""
-
-    headers: list[str]
-    rows: list[tuple[int, dict[str, Any]]]
-
-
-class SheetError(Exception):
-    """The file as a whole cannot be read (wrong type, empty, damaged); the message says what to do."""
-
-
-def decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, else GBK's superset GB18030 — the two encodings Chinese Excel produces."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise SheetError("无法识别 CSV 文件的编码，请在 Excel 中另存为“CSV UTF-8”或 .xlsx 后再上传。") from None
-
-
-def rows_with_headers(cells: Iterable[tuple]) -> Sheet:
-    """The first non-blank row is the header; blank rows after it are skipped, row numbers kept as Excel shows them."""
-    iterator = iter(cells)
-    headers: list[str] = []
-    header_row = 0
-    for header_row, row in enumerate(iterator, start=1):  # noqa: B007 — header_row is used after the loop
-        if any(text_of(c) for c in row):
-            headers = [text_of(c) for c in row]
-            break
-    if not headers:
-        raise SheetError("表格是空的：第一行应为列名（表头），从第二行起每行一条。")
-    while headers and not headers[-1]:
-        headers.pop()
-    rows = []
-    for number, row in enumerate(iterator, start=header_row + 1):
-        values = {h: row[i] if i < len(row) else None for i, h in enumerate(headers) if h}
-        if any(text_of(v) for v in values.values()):
-            rows.append((number, values))
-    return Sheet(headers=headers, rows=rows)
-
-
-def read_sheet(data: bytes, filename: str) -> Sheet:
-    """Read an uploaded .xlsx or .csv (UTF-8 or GBK); the first worksheet's first non-blank row is the header."""
-    suffix = Path(filename).suffix.lower()
-    if suffix == ".xlsx":
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many types for a damaged or mislabelled file
-            raise SheetError(f"无法打开 Excel 文件（{type(error).__name__}）。请确认是 .xlsx 格式，并在 Excel 中另存一次后重试。") from error
-        try:
-            return rows_with_headers(workbook.worksheets[0].iter_rows(values_only=True))
-        finally:
-            workbook.close()
-    if suffix == ".csv":
-        text = decode_csv(data)
-        return rows_with_headers(csv.reader(io.StringIO(text, newline="")))
-    raise SheetError(f"不支持 {suffix or '无扩展名'} 文件，请上传 .xlsx 或 .csv。旧版 .xls 请先在 Excel 中另存为 .xlsx。")
-
-
 # -- writers -------------------------------------------------------------------------------------------------------
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="8B0000")
@@ -435,7 +402,8 @@ def field_note(spec: Field) -> str:
 
 
 def write_xlsx(fmt: SheetFormat, rows: Iterable[list[Any]]) -> bytes:
-    """An .xlsx with the header row (each header carries its help as a cell comment) and the given rows."""
+    """An .xlsx with the header row (each header carries its help as a cell comment) and the given rows,
+    text written as text and neutralised."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = fmt.label
@@ -446,8 +414,11 @@ def write_xlsx(fmt: SheetFormat, rows: Iterable[list[Any]]) -> bytes:
         cell.comment = Comment(field_note(spec), "党史学习资源库")
         sheet.column_dimensions[cell.column_letter].width = max(12, len(spec.header) * 3)
     sheet.freeze_panes = "A2"
-    for row in rows:
-        sheet.append(row)
+    for number, row in enumerate(rows, start=2):
+        for column, value in enumerate(row, start=1):
+            cell = sheet.cell(row=number, column=column, value=neutralise(value) if isinstance(value, str) else value)
+            if isinstance(value, str):
+                cell.data_type = TYPE_STRING  # text stays text, never a formula, whatever it starts with
     notes = workbook.create_sheet("填写说明")
     notes.append(["列名", "是否必填", "说明"])
     for spec in fmt.fields:
@@ -458,11 +429,11 @@ def write_xlsx(fmt: SheetFormat, rows: Iterable[list[Any]]) -> bytes:
 
 
 def write_csv(fmt: SheetFormat, rows: Iterable[list[Any]]) -> bytes:
-    """UTF-8 with a BOM, so Excel on Chinese Windows opens it without garbling."""
+    """UTF-8 with a BOM, so Excel on Chinese Windows opens it without garbling; text neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(fmt.headers)
-    writer.writerows(rows)
+    writer.writerows([neutralise(v) if isinstance(v, str) else v for v in row] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
