@@ -60,6 +60,7 @@ def add_publish_command(subparsers: Subparsers) -> None:
         default=5,
         help="tries per request on transient errors",
     )
+    s3.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="give up on a request after this long without an answer, then retry (default 60)")
     parser.add_argument(
         "--allow-mass-delete",
         action="store_true",
@@ -103,6 +104,7 @@ def run_publish(args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
                 workers=args.workers,
                 max_attempts=args.max_attempts,
+                timeout=args.timeout,
             )
     except SiteBusy as error:
         print(f"error: {error}{BUSY_HINT}", file=sys.stderr)

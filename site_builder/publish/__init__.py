@@ -32,7 +32,7 @@ from .journal import (
 )
 from .mirror import publish
 from .result import MassDeleteRefused, PublishError, PublishResult
-from .targets import DEFAULT_MAX_ATTEMPTS, DEFAULT_WORKERS, FolderTarget, S3Target, Target, open_target
+from .targets import DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT, DEFAULT_WORKERS, FolderTarget, S3Target, Target, open_target
 
 __all__ = [
     "CACHE_DEFAULT",
@@ -42,6 +42,7 @@ __all__ = [
     "DEFAULT_FULL_EVERY_SECONDS",
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_MAX_DELETE_FRACTION",
+    "DEFAULT_TIMEOUT",
     "DEFAULT_WORKERS",
     "MAX_JOURNAL_PATHS",
     "FolderTarget",

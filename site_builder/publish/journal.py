@@ -107,7 +107,7 @@ def publish_changes(
         target = open_target(
             target,
             **{k: options[k] for k in ("endpoint_url", "addressing_style", "signature_version", "region_name",
-                                      "max_attempts", "workers") if k in options},
+                                      "max_attempts", "timeout", "workers") if k in options},
         )
     data = _read_journal(journal)
     paths = sorted(set(data.get("paths") or ()))

@@ -13,7 +13,7 @@ from pathlib import Path
 from .diff import DEFAULT_MAX_DELETE_FRACTION, Plan, check_mass_delete, local_md5s, make_plan
 from .files import Phase, phase_for, scan_source, stored_object
 from .result import PublishError, PublishResult
-from .targets import DEFAULT_MAX_ATTEMPTS, DEFAULT_WORKERS, FolderTarget, Target, open_target
+from .targets import DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT, DEFAULT_WORKERS, FolderTarget, Target, open_target
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ def publish(
     dry_run: bool = False,
     workers: int = DEFAULT_WORKERS,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    timeout: float = DEFAULT_TIMEOUT,
     digest_cache: Path | None = None,
 ) -> PublishResult:
     """Make ``target`` hold exactly the files in ``source_dir``, changing as little as possible.
@@ -81,6 +82,7 @@ def publish(
             signature_version=signature_version,
             region_name=region_name,
             max_attempts=max_attempts,
+            timeout=timeout,
             workers=workers,
         )
     where = target.describe()

@@ -16,6 +16,8 @@ from .files import StoredObject
 
 DEFAULT_WORKERS = 8
 DEFAULT_MAX_ATTEMPTS = 5
+#: Seconds to wait for a connection or for an answer before the request counts as failed (and is retried).
+DEFAULT_TIMEOUT = 60.0
 
 class Target(ABC):
     """A place a site is published to."""
@@ -114,6 +116,7 @@ class S3Target(Target):
         signature_version: str | None = None,
         region_name: str | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        timeout: float = DEFAULT_TIMEOUT,
         max_pool_connections: int = DEFAULT_WORKERS * 2,
         client: Any = None,
     ) -> None:
@@ -126,6 +129,7 @@ class S3Target(Target):
             signature_version=signature_version,
             region_name=region_name,
             max_attempts=max_attempts,
+            timeout=timeout,
             max_pool_connections=max_pool_connections,
         )
 
@@ -137,6 +141,7 @@ class S3Target(Target):
         signature_version: str | None,
         region_name: str | None,
         max_attempts: int,
+        timeout: float,
         max_pool_connections: int,
     ) -> Any:
         import boto3
@@ -148,6 +153,8 @@ class S3Target(Target):
             s3={"addressing_style": addressing_style},
             signature_version=signature_version,
             retries={"mode": "standard", "max_attempts": max_attempts},
+            connect_timeout=timeout,
+            read_timeout=timeout,
             max_pool_connections=max_pool_connections,
             # Newer botocore adds CRC checksums to every request by default; Aliyun OSS,
             # Tencent COS and older MinIO reject or mishandle them, so only send them when
@@ -227,6 +234,7 @@ def open_target(
     signature_version: str | None = None,
     region_name: str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    timeout: float = DEFAULT_TIMEOUT,
     workers: int = DEFAULT_WORKERS,
 ) -> Target:
     """Make a Target from ``file:///path`` or ``s3://bucket/prefix``."""
@@ -246,6 +254,7 @@ def open_target(
             signature_version=signature_version,
             region_name=region_name,
             max_attempts=max_attempts,
+            timeout=timeout,
             max_pool_connections=max(10, workers),
         )
     raise ValueError(f"The target must start with file:// or s3://, not {target!r}")
