@@ -9,6 +9,7 @@ app_name = "catalogue_import"
 urlpatterns = [
     path("", views.import_index, name="index"),
     path("confirm/", views.import_confirm, name="confirm"),
+    path("job/<str:token>/", views.import_status, name="status"),
     path("template/<slug:type_key>.xlsx", views.download_template, name="template"),
     path("export/<slug:type_key>.<str:file_format>", views.export, name="export"),
 ]
