@@ -51,7 +51,7 @@ def site_lock(folder: Path | str, *, wait: float, doing: str) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise SiteBusy(_busy_message(Path(folder).resolve(), wait, _holder(fd))) from None
                 time.sleep(_POLL_SECONDS)
-        holder = {"pid": os.getpid(), "doing": doing, "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+        holder = {"pid": os.getpid(), "doing": doing, "since": time.time()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder, ensure_ascii=False).encode(), 0)
         try:
@@ -75,7 +75,11 @@ def _holder(fd: int) -> dict:
 def _busy_message(folder: Path, wait: float, holder: dict) -> str:
     who = ""
     if holder.get("pid"):
-        who = f"（进程 {holder['pid']} 从 {holder.get('since', '?')} 起在{holder.get('doing') or '使用它'}）"
+        who = f"（进程 {holder['pid']} 在{holder.get('doing') or '使用它'}"
+        # Seconds rather than a clock time: the waiting and the holding process may not share a time zone.
+        if isinstance(since := holder.get("since"), int | float):
+            who += f"，已进行 {max(0, round(time.time() - since))} 秒"
+        who += "）"
     return (
         f"站点文件夹 {folder} 正被另一次构建或发布使用{who}，等了 {wait:g} 秒仍未结束。"
         "同一个文件夹不能同时构建和发布，这次什么也没有改动；请等那一次结束后再运行。"
