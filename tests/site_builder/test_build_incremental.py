@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from content_models.models import Column, District, EBookPage, LibraryItemPage, NewsPage, VideoSeriesPage
+from content_models.models import Column, District, EBookPage, LibraryItemPage, NewsPage, SectionPage, VideoSeriesPage
 from site_builder import render
 from site_builder.build import build_site, cache_dir_for, journal_file_for
 from site_builder.pages import SiteConfig
@@ -99,8 +99,8 @@ def test_an_item_moved_to_another_district_is_fetched_again(cms_api_url, tmp_pat
     build(cms_api_url, out)
     item = LibraryItemPage.objects.live().filter(district_only=False, district__isnull=True).order_by("pk").first()
     district = District.objects.order_by("pk").first()
-    # What a move into a district's section does: no new publish, another district.
-    LibraryItemPage.objects.filter(pk=item.pk).update(district=district)
+    # Wagtail's own move (what the admin's move view runs): no new publish, another section.
+    item.move(SectionPage.objects.get(district=district), pos="last-child")
 
     result = build(cms_api_url, out)
     assert result.incremental and result.fetched_items == 1
