@@ -15,6 +15,9 @@ import jinja2
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
+from markupsafe import Markup
+
+from site_builder.safety import JINJA_FILTERS
 
 from . import hotwords
 from .indexer import IndexNotFoundError
@@ -52,15 +55,16 @@ def jinja_env() -> jinja2.Environment:
     env.filters["cn_date"] = cn_date
     env.filters["duration"] = lambda s: f"{int(s or 0) // 60}分{int(s or 0) % 60:02d}秒"
     env.filters["file_size"] = lambda n: f"{(n or 0) // 1024 + 1} KB"
+    env.filters.update(JINJA_FILTERS)  # URL checks and snippet cleaning, as in the static site
     return env
 
 
 @lru_cache(maxsize=1)
-def critical_css() -> str:
+def critical_css() -> Markup:
     try:
-        return (THEME_DIR / "static" / "site.css").read_text(encoding="utf-8")
+        return Markup((THEME_DIR / "static" / "site.css").read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return ""
+        return Markup("")
 
 
 def render(template: str, context: dict, status: int = 200, max_age: int = SEARCH_MAX_AGE) -> HttpResponse:

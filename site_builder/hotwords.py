@@ -8,6 +8,7 @@ URL is a /hot/ one, for the `hot` template.
 from __future__ import annotations
 
 from .pages import Page, SitePlan
+from .safety import safe_url
 from .source import HotWord
 
 TYPE_LABELS = {
@@ -19,10 +20,10 @@ TYPE_LABELS = {
 def plan_hot_pages(plan: SitePlan, hot_words: list[HotWord]) -> None:
     """/hot/words.json (the list, for any client) and one page per hot word with a /hot/<slug>/ URL;
     the result covers join the media to download."""
-    plan.json_files["/hot/words.json"] = [{"word": hot.word, "url": hot.url} for hot in hot_words]
+    plan.json_files["/hot/words.json"] = [{"word": hot.word, "url": url} for hot in hot_words if (url := safe_url(hot.url))]
     for hot in hot_words:
         if not hot.url.startswith("/hot/"):
             continue
         plan.add(Page(hot.url, "hot", {"title": hot.word, "hot": hot, "type_labels": TYPE_LABELS}))
-        covers = [result["cover"] for result in hot.results if result.get("cover")]
+        covers = [result["cover"] for result in hot.results if safe_url(result.get("cover"))]
         plan.media = sorted(set(plan.media) | set(covers))

@@ -22,11 +22,13 @@ from xml.sax.saxutils import escape
 import jinja2
 import pelican
 from feedgenerator import Atom1Feed, get_tag_uri
+from markupsafe import Markup
 from pelican import Pelican, signals
 from pelican.generators import Generator
 from pelican.settings import read_settings
 from pelican.writers import Writer
 
+from . import safety
 from .pages import KINDS, Page, SiteConfig, SitePlan, item_context, json_bytes
 
 logger = logging.getLogger(__name__)
@@ -95,8 +97,9 @@ def file_size(size: int | None) -> str:
     return f"{(size or 0) / 1048576:.1f} MB" if (size or 0) >= 1048576 else f"{(size or 0) // 1024 + 1} KB"
 
 
-def read_static(name: str) -> str:
-    return (THEME_DIR / "static" / name).read_text(encoding="utf-8")
+def read_static(name: str) -> Markup:
+    """A theme file inlined into the pages (CSS, the map script): the theme's own code, so not escaped."""
+    return Markup((THEME_DIR / "static" / name).read_text(encoding="utf-8"))
 
 
 def pelican_settings(config: SiteConfig, out_dir: Path, content_dir: Path) -> dict:
@@ -122,7 +125,7 @@ def pelican_settings(config: SiteConfig, out_dir: Path, content_dir: Path) -> di
             "AUTHOR_FEED_RSS": None,
             "TRANSLATION_FEED_ATOM": None,
             "JINJA_ENVIRONMENT": {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True, "extensions": []},
-            "JINJA_FILTERS": {"cn_date": cn_date, "duration": duration, "file_size": file_size},
+            "JINJA_FILTERS": {"cn_date": cn_date, "duration": duration, "file_size": file_size, **safety.JINJA_FILTERS},
         }
     )
 
@@ -170,7 +173,7 @@ class CatalogueGenerator(Generator):
         for feed in job.plan.feeds:
             self.write_bytes(feed["path"], atom_feed(feed, job.config))
         for path, data in job.plan.json_files.items():
-            self.write_bytes(path, json_bytes(data))
+            self.write_bytes(path, safety.html_safe_json(json_bytes(data)))
         self.write_bytes("/sitemap.xml", sitemap(job.plan.pages, job.config.site_url))
         self.write_bytes("/robots.txt", f"User-agent: *\nAllow: /\nSitemap: {job.config.site_url}/sitemap.xml\n".encode())
 
