@@ -30,7 +30,7 @@ def add_publish_command(subparsers: Subparsers) -> None:
         help="upload a built site to file:///path or s3://bucket/prefix",
         description=(
             "Make the target hold exactly the built site: upload changed files (assets first, "
-            "then feeds and data, then HTML), delete files that are gone. Exit codes: 0 done, "
+            "then feeds and data, then HTML), delete files that are gone (pages before what they use). Exit codes: 0 done, "
             f"{EXIT_FAILED} storage failure, 2 bad arguments, {EXIT_MASS_DELETE_REFUSED} refused "
             f"to delete too much, {EXIT_BUSY} the folder is being built or published by another process."
         ),

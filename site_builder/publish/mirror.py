@@ -1,5 +1,5 @@
-"""publish(): make a target hold exactly a folder, applying the plan phase by phase (assets, documents,
-HTML, then deletions) so a publish that stops half-way leaves no page linking a missing file."""
+"""publish(): make a target hold exactly a folder, applying the plan step by step (upload assets, documents,
+HTML; then delete HTML, documents, assets) so a publish that stops half-way leaves no page using a missing file."""
 
 from __future__ import annotations
 
@@ -66,8 +66,9 @@ def publish(
 
     ``target`` is ``file:///path``, ``s3://bucket/prefix`` or a Target instance (the S3
     options are then ignored). Uploads go assets → other documents → HTML, deletions
-    last, each phase finished before the next starts, so a publish that stops half-way
-    leaves no page linking a missing file; running again finishes the job.
+    last and the other way round (HTML → documents → assets), each step finished before the
+    next starts, so a publish that stops half-way leaves no page linking a missing file;
+    running again finishes the job.
 
     Raises MassDeleteRefused (nothing changed) or PublishError (with ``.result`` saying
     what was done before the failure).
@@ -161,7 +162,12 @@ def execute(plan: Plan, target: Target, result: PublishResult, pool: ThreadPoolE
         )
         for phase in Phase
     ]
-    steps.append(("delete", plan.deletes, target.delete, result.deleted_keys))
+    # Deletions the other way round: a removed page goes before the covers and style sheets it uses.
+    steps += [
+        (f"delete {phase.name.lower()}", [key for key in plan.deletes if phase_for(key) is phase], target.delete,
+         result.deleted_keys)
+        for phase in reversed(Phase)
+    ]
 
     for name, keys, action, done in steps:
         if not keys:
@@ -172,7 +178,7 @@ def execute(plan: Plan, target: Target, result: PublishResult, pool: ThreadPoolE
             key, error = failure
             tally(result)
             total = len(plan.uploads) + len(plan.deletes)
-            verb = "delete" if name == "delete" else "upload"
+            verb = name.split()[0]
             raise PublishError(
                 f"Publishing to {target.describe()} stopped: could not {verb} {key}: "
                 f"{target.explain(error)}. {result.uploaded + result.deleted} of {total} "

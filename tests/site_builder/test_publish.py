@@ -863,3 +863,44 @@ def bucket_text(s3, bucket: str, key: str) -> str:
         return read_object(s3, bucket, f"site/{key}").decode()
     except s3.client.exceptions.NoSuchKey:
         return ""
+
+
+class RefusingDeletes(Target):
+    """A real target whose store refuses to delete pages (as a bucket policy or an outage half-way would)."""
+
+    def __init__(self, inner: Target) -> None:
+        self.inner = inner
+        self.compress_text = inner.compress_text
+
+    def describe(self) -> str:
+        return self.inner.describe()
+
+    def list_md5s(self) -> dict[str, str]:
+        return self.inner.list_md5s()
+
+    def put(self, obj) -> None:
+        self.inner.put(obj)
+
+    def delete(self, key: str) -> None:
+        if key.endswith(".html"):
+            raise PermissionError(13, "Permission denied", key)
+        self.inner.delete(key)
+
+
+def test_a_removed_page_is_deleted_before_the_assets_it_uses(s3_server, site):
+    bucket = s3_server.new_bucket()
+    special = site / "专题" / "抗联精神" / "index.html"
+    special.parent.mkdir(parents=True)
+    (site / "img" / "抗联精神.webp").write_bytes(_image_bytes("WEBP", (10, 80, 30)))
+    special.write_text(_page("抗联精神", CSS_V1, ["img/抗联精神.webp"], 2), encoding="utf-8")
+    s3_publish(s3_server, site, bucket)
+    shutil.rmtree(special.parent.parent)
+    (site / "img" / "抗联精神.webp").unlink()
+
+    real = open_target(f"s3://{bucket}/site", endpoint_url=s3_server.endpoint_url, addressing_style="path")
+    with pytest.raises(PublishError, match="could not delete 专题/抗联精神/index.html"):
+        publish(site, RefusingDeletes(real), workers=1)  # one at a time, in key order: img/… before 专题/…
+
+    assert "专题/抗联精神/index.html" in bucket_keys(s3_server, bucket, "site/")
+    assert bucket_missing_links(s3_server, bucket) == []  # the page still has its cover
+    assert s3_publish(s3_server, site, bucket).deleted_keys == ["img/抗联精神.webp", "专题/抗联精神/index.html"]
