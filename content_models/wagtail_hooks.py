@@ -9,6 +9,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import admin_urls
 from .pages import LibraryItemPage
+from .public_rich_text import PublicDocumentLinkHandler, PublicImageEmbedHandler
 from .taxonomy import Column, District
 from .views import user_can_import
 from .visibility import public_pages
@@ -60,3 +61,9 @@ def hide_other_districts_private_items(pages, request):
     editable = PagePermissionPolicy().instances_user_has_any_permission_for(request.user, {"change", "publish"})
     hidden = LibraryItemPage.objects.exclude(pk__in=public_pages().values("pk")).exclude(pk__in=editable.values("pk"))
     return pages.exclude(pk__in=hidden.values("pk"))
+
+
+@hooks.register("register_rich_text_features", order=100)  # after wagtail.documents and wagtail.images
+def expand_only_public_files(features):
+    features.register_link_type(PublicDocumentLinkHandler)
+    features.register_embed_type(PublicImageEmbedHandler)
