@@ -98,7 +98,8 @@ def publish_changes(
     Falls back to a full diff publish (listing the target) when there is no record of an earlier
     publish to this target, when the last publish or a build did not finish, and periodically
     (``full_every`` seconds or ``full_every_publishes`` publishes) to heal any drift. The journal is
-    only emptied when a publish succeeds, so after a failure the next run finishes the job (in full).
+    only emptied when a publish succeeds, so after a failure the next run finishes the job (in full),
+    and it keeps a path whose file changed after it was sent, so the next publish sends the new bytes.
     Phases, headers and the mass-delete cap are those of publish(); ``options`` are passed to it.
     """
     started = time.monotonic()
