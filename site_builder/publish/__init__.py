@@ -2,7 +2,7 @@
 whose bytes changed, in an order that keeps the live site consistent.
 
 files: rules for one file · targets: folder and S3 · diff: what to change · mirror: publish() in phases ·
-journal: publish_changes(), only what the builds recorded.
+journal: publish_changes(), only what the builds recorded · result: PublishResult and the errors.
 """
 
 from .diff import DEFAULT_MAX_DELETE_FRACTION, Plan, check_mass_delete, local_md5s, make_plan
