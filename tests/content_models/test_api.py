@@ -3,13 +3,13 @@
 import json
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
-from django.test import override_settings
+from django.test import Client, override_settings
+from wagtail.images.models import Image
+from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
 
 from content_models.models import (
     Column,
     EBookPage,
-    LibraryItemPage,
     NewsPage,
     PeriodicalPage,
     VideoSeriesPage,
@@ -125,13 +125,40 @@ def test_limit_allows_paging_the_catalogue_in_large_steps(client, tiny_catalogue
     assert client.get("/api/v2/pages/", {"limit": 501}).status_code == 400
 
 
-@pytest.mark.django_db
-def test_media_endpoints_list_only_what_public_pages_use(client, tiny_catalogue):
-    from wagtail.images.models import Image
+def cover_image(title: str, collection: Collection | None = None) -> Image:
+    """A new image on an existing file, in `collection` (default: the root collection)."""
+    some_file = Image.objects.exclude(file="").first().file.name
+    return Image.objects.create(title=title, file=some_file, width=10, height=10,
+                                collection=collection or Collection.get_first_root_node())
 
-    unused = Image.objects.create(title="未使用的草稿图片", file=Image.objects.first().file.name, width=10, height=10)
-    titles = {i["title"] for i in walk(client, "/api/v2/images/?fields=title")}
-    assert titles and unused.title not in titles
+
+@pytest.mark.django_db
+def test_private_images_are_not_listed(client, tiny_catalogue):
+    books = list(EBookPage.objects.live().filter(district_only=False).order_by("pk")[:3])
+    internal = Collection.get_first_root_node().add_child(name="内部资料")
+    CollectionViewRestriction.objects.create(collection=internal, restriction_type=CollectionViewRestriction.LOGIN)
+    images = {
+        "public": cover_image("公开封面：红色家书"),
+        "restricted_page": cover_image("仅登录可见的书的封面"),
+        "restricted_collection": cover_image("内部资料中的封面", internal),
+    }
+    for book, image in zip(books, images.values(), strict=True):
+        book.cover = image
+        book.save_revision().publish()
+    listed = {i["id"] for i in walk(client, "/api/v2/images/?fields=title")}
+    assert {images["public"].pk, images["restricted_page"].pk} <= listed  # used by public pages: listed
+    PageViewRestriction.objects.create(page=books[1], restriction_type=PageViewRestriction.LOGIN)
+
+    listed = {i["id"]: i["title"] for i in walk(client, "/api/v2/images/?fields=title")}
+    assert listed[images["public"].pk] == "公开封面：红色家书"
+    for private in (images["restricted_page"], images["restricted_collection"]):
+        assert private.pk not in listed and private.title not in listed.values()
+        assert client.get(f"/api/v2/images/{private.pk}/").status_code == 404
+    # Wagtail's own image listing hides restricted collections; a public page's cover must not name one either.
+    assert client.get(f"/api/v2/pages/{books[0].pk}/").json()["cover"]["alt"]
+    assert client.get(f"/api/v2/pages/{books[2].pk}/").json()["cover"] is None
+    unused = cover_image("未使用的图片")
+    assert unused.pk not in {i["id"] for i in walk(client, "/api/v2/images/?fields=title")}
 
 
 @pytest.mark.django_db
@@ -142,4 +169,7 @@ def test_item_pages_report_their_static_site_url(tiny_catalogue):
         assert series.full_url == f"https://dangshi.example.cn/videos/{series.pk}/"
     issue = periodical.issues.first()
     assert issue.site_path == f"/periodicals/{periodical.pk}/{issue.year}-{issue.number:02d}/"
-    assert ContentType.objects.get_for_model(LibraryItemPage)
+    episode = series.episodes.order_by("number").first()
+    assert episode.site_path == f"/videos/{series.pk}/{episode.number}/"
+    api = {i["id"]: i for i in walk(Client(), "/api/v2/pages/?type=content_models.PeriodicalPage&fields=issues")}
+    assert api[periodical.pk]["issues"][0]["site_path"] == periodical.issues.order_by("-year", "-number").first().site_path

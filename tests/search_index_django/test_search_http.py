@@ -1,12 +1,12 @@
 """The search endpoints over HTTP: index fed from the API, HTML and JSON results, suggestions, hostile input."""
 
 import json
-import time
 
 import pytest
 from django.core.management import call_command
 
-from content_models.models import EBookPage, NewsPage
+from content_models.models import EBookPage, LibraryItemPage, NewsPage, PeriodicalIssue, VideoEpisode
+from content_models.visibility import public_pages
 from search_index.indexer import index_info
 from search_index.models import QueryLog
 
@@ -19,11 +19,14 @@ def get_json(client, url, **params):
 
 
 def test_build_indexes_every_public_item_issue_and_episode(built_index, client):
-    info = index_info(built_index)
-    public = EBookPage.objects.live().filter(district_only=False).count()
-    assert info["doc_count"] > public  # items plus issues and episodes
+    items = public_pages(LibraryItemPage.objects.all())
+    issues = PeriodicalIssue.objects.filter(page__in=items).count()
+    episodes = VideoEpisode.objects.filter(page__in=items).count()
+    assert issues and episodes
+    assert index_info(built_index)["doc_count"] == items.count() + issues + episodes
+    episode = VideoEpisode.objects.filter(page__in=items, number=1).first()
     data = get_json(client, "/api/search/", q="第1集")
-    assert any(hit["type"] == "episode" for hit in data["hits"])
+    assert episode.site_path in {hit["url"] for hit in data["hits"] if hit["type"] == "episode"}
 
 
 def test_search_page_shows_highlighted_results_facets_and_short_public_caching(built_index, client):
@@ -38,10 +41,15 @@ def test_search_page_shows_highlighted_results_facets_and_short_public_caching(b
 
 
 def test_search_api_filters_by_type_and_paginates(built_index, client):
+    everything = get_json(client, "/api/search/", q="党员")
+    assert everything["facets"]["type"]["news"] < everything["total"]  # other types match too
     data = get_json(client, "/api/search/", q="党员", type="news")
-    assert data["total"] >= 1
+    assert data["total"] == everything["facets"]["type"]["news"]
     assert {hit["type"] for hit in data["hits"]} == {"news"}
     assert set(data["facets"]) == {"type", "column", "district"}
+    second = get_json(client, "/api/search/", q="党员", page=2)
+    assert second["page"] == 2 and everything["total"] > everything["per_page"]
+    assert not {hit["url"] for hit in second["hits"]} & {hit["url"] for hit in everything["hits"]}
 
 
 def test_traditional_characters_find_simplified_text(built_index, client):
@@ -52,8 +60,9 @@ def test_traditional_characters_find_simplified_text(built_index, client):
 
 def test_suggest_answers_prefix_full_pinyin_and_initials(built_index, client):
     book = EBookPage.objects.live().filter(district_only=False).first()
-    assert get_json(client, "/api/suggest/", q=book.title[:2])
-    assert get_json(client, "/api/suggest/", q="dangyuan") or get_json(client, "/api/suggest/", q="dy")
+    assert book.title in get_json(client, "/api/suggest/", q=book.title[:2])
+    assert get_json(client, "/api/suggest/", q="dangyuan")[0] == "党员"
+    assert "党员" in get_json(client, "/api/suggest/", q="dy")
     assert get_json(client, "/api/suggest/", q="") == []
 
 
@@ -83,13 +92,11 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("q", HOSTILE, ids=range(len(HOSTILE)))
-def test_hostile_queries_are_answered_fast_and_safely(built_index, client, q):
+def test_hostile_queries_are_answered_safely(built_index, client, q):
     before = QueryLog.objects.count()
-    started = time.perf_counter()
     page = client.get("/search/", {"q": q})
     api = client.get("/api/search/", {"q": q})
     suggest = client.get("/api/suggest/", {"q": q})
-    assert time.perf_counter() - started < 3
     assert page.status_code == api.status_code == suggest.status_code == 200
     html = page.content.decode()
     assert "<script>alert" not in html
@@ -106,7 +113,8 @@ def test_script_query_is_escaped_in_the_page(built_index, client):
 
 def test_a_misspelling_offers_did_you_mean(built_index, client):
     data = get_json(client, "/api/search/", q="dangyuan")
-    assert data["total"] > 0 or data["corrected_query"]
+    assert data["total"] == 0 and data["corrected_query"] == "党员"
+    assert "党员" in client.get("/search/", {"q": "dangyuan"}).content.decode()
 
 
 def test_search_command_prints_json(built_index, capsys):
