@@ -22,7 +22,7 @@ def get_json(client, url, **params):
 
 
 def run_worker() -> None:
-    # In-process: the worker must see the test database (a subprocess cannot see SQLite's in-memory one).
+    # In-process, to keep these tests quick; test_scheduling runs db_worker as a real separate process.
     call_command("db_worker", "--backend", "queue", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
 
