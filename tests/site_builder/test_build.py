@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -16,6 +17,7 @@ import pytest
 from django.core.management import call_command
 
 from content_models.models import EBookPage, LibraryItemPage, MapSitePage, NewsPage, PeriodicalPage, VideoSeriesPage
+from site_builder import render
 from site_builder.build import BuildError, build_site
 from site_builder.pages import SiteConfig
 from site_builder.render import render_item_page
@@ -217,6 +219,21 @@ def test_cli_builds_without_django_and_manage_command_builds_too(cms_api_url, tm
     assert json.loads(done.stdout)["pages"] > 60
     call_command("build_site", "--api", cms_api_url, "--out", str(tmp_path / "cmd"), verbosity=0)
     assert site_files(tmp_path / "cli").keys() == site_files(tmp_path / "cmd").keys()
+
+
+def test_a_theme_change_renders_every_page_again(cms_api_url, tmp_path, monkeypatch):
+    # A copy of the theme to edit, so the shared one stays untouched; the real hash of its files must notice.
+    theme = tmp_path / "theme"
+    shutil.copytree(render.THEME_DIR, theme)
+    monkeypatch.setattr(render, "THEME_DIR", theme)
+    out = tmp_path / "site"
+    first = build(cms_api_url, out)
+    assert build(cms_api_url, out).rendered == 0
+    base = theme / "templates" / "base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("</body>", "<!-- 新版页脚 --></body>"), encoding="utf-8")
+    result = build(cms_api_url, out)
+    assert result.incremental and result.rendered == first.pages
+    assert all("<!-- 新版页脚 -->" in page.read_text(encoding="utf-8") for page in out.rglob("*.html"))
 
 
 def test_refuses_to_build_into_a_folder_that_is_not_an_earlier_build(tmp_path):
