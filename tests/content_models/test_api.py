@@ -137,10 +137,11 @@ def test_private_images_are_not_listed(client, tiny_catalogue):
     books = list(EBookPage.objects.live().filter(district_only=False).order_by("pk")[:3])
     internal = Collection.get_first_root_node().add_child(name="内部资料")
     CollectionViewRestriction.objects.create(collection=internal, restriction_type=CollectionViewRestriction.LOGIN)
+    nanguan_internal = internal.add_child(name="南关区内部资料")  # restricted through its parent
     images = {
         "public": cover_image("公开封面：红色家书"),
         "restricted_page": cover_image("仅登录可见的书的封面"),
-        "restricted_collection": cover_image("内部资料中的封面", internal),
+        "restricted_collection": cover_image("内部资料中的封面", nanguan_internal),
     }
     for book, image in zip(books, images.values(), strict=True):
         book.cover = image
