@@ -1,8 +1,15 @@
-"""Serializer fields for the headless API: renditions, nested rows, resolved rich text."""
+"""Serializer fields for the headless API: renditions, nested rows, resolved rich text.
+
+An image or document that is not public media (content_models.visibility) serialises as null, so a
+public page never names a file from a restricted collection; its editors still see it (the preview).
+"""
 
 from rest_framework import serializers
 from wagtail.images.api.fields import ImageRenditionField
 from wagtail.rich_text import expand_db_html
+
+from .media import is_editor_for
+from .visibility import public_media
 
 # Small WebP renditions: phones on 2G get the 160-wide one; Chrome picks via srcset.
 COVER_WIDTHS = (160, 320, 640)
@@ -16,7 +23,25 @@ def cover_rendition_fields(source: str) -> dict[str, ImageRenditionField]:
     }
 
 
-class CoverSerializer(serializers.Serializer):
+class MediaSerializer(serializers.Serializer):
+    """An image or document, or None when the requester may not fetch its file."""
+
+    def to_representation(self, instance) -> dict | None:
+        return super().to_representation(instance) if self.may_fetch(instance) else None
+
+    def may_fetch(self, instance) -> bool:
+        # One query per model and API response: the builder's walk serialises thousands of covers.
+        public_ids = self.context.setdefault("public_media_ids", {})
+        model = type(instance)
+        if model not in public_ids:
+            public_ids[model] = set(public_media(model).values_list("pk", flat=True))
+        if instance.pk in public_ids[model]:
+            return True
+        request = self.context.get("request")
+        return request is not None and is_editor_for(request.user, instance)
+
+
+class CoverSerializer(MediaSerializer):
     """An image as {alt, w160: {url, full_url, width, height, alt}, w320: …, w640: …}."""
 
     alt = serializers.CharField(source="default_alt_text", read_only=True)
@@ -44,7 +69,9 @@ class NamedSlugSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class DocumentSerializer(serializers.Serializer):
+class DocumentSerializer(MediaSerializer):
+    """A document; its url is the guarded /media/documents/… path (WAGTAILDOCS_SERVE_METHOD = "direct")."""
+
     title = serializers.CharField()
     url = serializers.CharField()
     file_size = serializers.IntegerField(read_only=True)

@@ -103,8 +103,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
-# Production puts a web server in front of MEDIA_ROOT; dev and test let Django serve it.
-SERVE_MEDIA = False
+# /media/ is never served raw: content_models.media decides per file (public renditions and documents to
+# anyone, everything to its editors, 404 otherwise). Empty: Django streams the bytes; production behind
+# nginx sets it to an `internal` location so nginx sends them (X-Accel-Redirect).
+MEDIA_ACCEL_REDIRECT_PREFIX = ""
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 
 # Spreadsheet import caps (content_models/importing/reading.py), checked before a sheet is read whole. For scale:
@@ -126,6 +128,7 @@ WAGTAIL_SITE_NAME = "党史学习资源库"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文")]
 WAGTAILDOCS_DOCUMENT_MODEL = "content_models.LibraryDocument"
+# Document URLs are their /media/documents/… path, which content_models.media guards.
 WAGTAILDOCS_SERVE_METHOD = "direct"
 WAGTAILDOCS_EXTENSIONS = ["pdf", "epub", "mp4", "mp3"]
 WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif"]

@@ -5,4 +5,3 @@ from .base import *  # noqa: F403
 DEBUG = True
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-党史学习资源库"  # noqa: F405
 ALLOWED_HOSTS = ["*"]
-SERVE_MEDIA = True
