@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -77,3 +78,36 @@ def write(fmt, rows: list[list], file_format: str) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerows([fmt.headers, *rows])
     return buffer.getvalue().encode("utf-8")
+
+
+FORMULA_TITLES = ["=1+2 学习", "+86 党员热线", "-长征精神-", "@延安", "=HYPERLINK(\"http://evil.example\",\"点我\")", "'=已带引号"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+def test_titles_that_look_like_formulas_are_exported_as_inert_text_and_round_trip_exactly(file_format, tmp_path):
+    from content_models.demo_data import isbn13
+    from content_models.seeding import ensure_districts
+
+    ensure_districts()
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.cn", "pw")
+    rows = [[title, "", "", "", isbn13(800 + n), "", f"https://reader.example.cn/f{n}", "", "=SUM(A1:A9) 简介", "四史学习",
+             "", "", "全市", "否"] for n, title in enumerate(FORMULA_TITLES)]
+    assert run_import("ebook", write_xlsx(FORMATS["ebook"], rows), "f.xlsx", admin).created == len(FORMULA_TITLES)
+    assert sorted(EBookPage.objects.values_list("title", flat=True)) == sorted(FORMULA_TITLES)
+
+    path = tmp_path / f"books.{file_format}"
+    call_command("export_catalogue", str(path), "--type", "ebook", verbosity=0)
+    data = path.read_bytes()
+    cells = [row[0] for row in read(data, file_format)[1:]]
+    assert sorted(cells) == sorted("'" + t for t in FORMULA_TITLES)  # each one neutralised, none left bare
+    if file_format == "xlsx":
+        with zipfile.ZipFile(io.BytesIO(data)) as workbook:
+            sheet = workbook.read("xl/worksheets/sheet1.xml").decode()
+        assert "<f>" not in sheet  # no cell is a formula
+        assert all(cell.data_type == "s" for cell in load_workbook(io.BytesIO(data)).worksheets[0]["A"])
+
+    again = run_import("ebook", data, path.name, admin)
+    assert again.errors == [] and (again.created, again.updated, again.unchanged) == (0, 0, len(FORMULA_TITLES))
+    assert sorted(EBookPage.objects.values_list("title", flat=True)) == sorted(FORMULA_TITLES)
+    assert set(EBookPage.objects.values_list("summary", flat=True)) == {"=SUM(A1:A9) 简介"}

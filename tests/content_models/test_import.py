@@ -326,3 +326,38 @@ def _upload(name: str, data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+@pytest.mark.django_db
+def test_an_isbn_10_and_its_isbn_13_are_one_book(admin_user):
+    headers = ["书名", "ISBN", "栏目", "在线阅读地址"]
+    first = run_import("ebook", xlsx(headers, [["新中国史", "9787017300019", "四史学习", "https://reader.example.cn/13"]]), "a.xlsx", admin_user)
+    assert first.created == 1
+    again = run_import("ebook", csv_bytes(headers, [["新中国史（修订）", "7-01-730001-7", "四史学习", "https://reader.example.cn/13"]]), "b.csv", admin_user)
+    assert (again.created, again.updated) == (0, 1), [str(e) for e in again.errors]
+    assert list(EBookPage.objects.filter(title__startswith="新中国史").values_list("isbn", "title")) == [("9787017300019", "新中国史（修订）")]
+    # Both forms in one sheet are the same book twice.
+    twice = run_import("ebook", xlsx(headers, [["甲", "7017300017", "四史学习", "https://r.example.cn/1"],
+                                               ["乙", "978-7-01-730001-9", "四史学习", "https://r.example.cn/2"]]), "c.xlsx", admin_user)
+    assert "与第 2 行的ISBN重复" in twice.errors[0].message
+
+
+def test_every_example_isbn_and_issn_shown_to_editors_passes_its_own_checksum():
+    import re
+    from pathlib import Path
+
+    from stdnum import isbn, issn
+
+    from content_models.validators import validate_isbn
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "import-format.md").read_text()
+    texts = [docs, *(f.help for fmt in FORMATS.values() for f in fmt.fields)]
+    try:
+        validate_isbn("12345")
+    except Exception as error:  # the format message names an example
+        texts.append(str(error))
+    isbns = {m for text in texts for m in re.findall(r"97[89][-\d]{10,14}\d|\b\d-\d{2}-\d{6}-[\dX]\b", text)}
+    issns = {m for text in texts for m in re.findall(r"\b\d{4}-\d{3}[\dX]\b", text)}
+    assert "978-7-01-017800-4" in isbns and "1000-3967" in issns
+    assert all(isbn.is_valid(x) for x in isbns), isbns
+    assert all(issn.is_valid(x) for x in issns), issns

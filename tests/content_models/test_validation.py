@@ -112,3 +112,18 @@ def test_isbn_checksum(raw, valid):
 @pytest.mark.parametrize("raw, valid", [("0378-5955", True), ("03785956", False), ("2049-3630", True), ("1002-498X", False)])
 def test_issn_checksum(raw, valid):
     assert issn_is_valid(normalize_issn(raw)) is valid
+
+
+@pytest.mark.django_db
+def test_the_admin_form_takes_an_isbn_10_as_the_book_it_names(admin_client_zh, city_section):
+    url = f"/admin/pages/add/content_models/ebookpage/{city_section.pk}/"
+    response = admin_client_zh.post(url, page_form({"title": "新中国史", "isbn": "9787017300019", "reader_url": "https://reader.example.cn/3"}))
+    assert response.status_code == 302
+    response = admin_client_zh.post(url, page_form({"title": "新中国史（重复）", "isbn": "7-01-730001-7", "reader_url": "https://reader.example.cn/4"}))
+    assert "已有使用该 ISBN 的电子图书" in errors_of(response)
+    assert not EBookPage.objects.filter(title="新中国史（重复）").exists()
+
+
+def test_isbn_10_is_normalised_to_its_isbn_13():
+    assert normalize_isbn("7-01-730001-7") == normalize_isbn("ISBN 978-7-01-730001-9") == "9787017300019"
+    assert normalize_isbn("7-01-730001-8") == "7017300018"  # invalid: left for the validator to refuse
