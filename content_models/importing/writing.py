@@ -231,7 +231,7 @@ class PageWriter:
                     children[plan.key] = child
                 setattr(page, relation, list(children.values()))
                 revision = page.save_revision(user=self.user, clean=False, log_action=True)
-                if group[0].publish:
+                if changes[0].publish:  # rights are per page: every change in the group has the same
                     revision.publish(user=self.user, log_action=True)
                 else:
                     drafts += len(changes)
