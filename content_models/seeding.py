@@ -10,7 +10,7 @@ from django.db import transaction
 from PIL import Image as PILImage
 from PIL import ImageDraw
 from wagtail.images.models import Image
-from wagtail.models import Collection
+from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
 
 from . import demo_data as data
 from .pages import (
@@ -21,6 +21,7 @@ from .pages import (
     PeriodicalIssue,
     PeriodicalPage,
     SectionPage,
+    SiteRelatedLink,
     VideoEpisode,
     VideoSeriesPage,
 )
@@ -250,4 +251,36 @@ def seed(scale_name: str, seed_value: int = 2021, progress: Callable[[str, int],
     for name, (plan, total) in plans.items():
         advance = progress(name, total) if progress else (lambda n: None)
         created[name] = seeder.create(plan(), existing, advance)
+    if RESTRICTED_SLUG not in existing:
+        add_privacy_cases(seeder)
     return created
+
+
+RESTRICTED_SLUG = "news-restricted"
+
+
+@transaction.atomic
+def add_privacy_cases(seeder: Seeder) -> None:
+    """What editors do that must never leak, present in every catalogue so tests and the demo exercise it:
+    a password-protected news item whose cover sits in a login-only collection, moved between districts
+    after publishing; and map sites whose 相关资源 point at public, draft, district-only and protected items."""
+    internal = Collection.objects.filter(name="内部资料").first() or Collection.get_first_root_node().add_child(name="内部资料")
+    CollectionViewRestriction.objects.get_or_create(collection=internal, restriction_type=CollectionViewRestriction.LOGIN)
+    cover = Image(title="内部资料封面", collection=internal)
+    cover.file = ImageFile(io.BytesIO(cover_image_bytes(99)), name="internal-cover.png")
+    cover.save()
+    first, second = seeder.districts[0], seeder.districts[1 % len(seeder.districts)]
+    news = NewsPage(
+        title="支部书记内部学习资料（凭密码阅读）", slug=RESTRICTED_SLUG, date=date(2024, 12, 1), source="市委组织部",
+        summary="仅供支部书记学习的内部资料。", body="<p>本资料仅供支部书记内部学习，请勿外传。</p>", cover=cover,
+    )
+    seeder.save_batch([(news, seeder.sections[first.pk], [seeder.columns[0]], ["内部资料"], True)])
+    PageViewRestriction.objects.create(page=news, restriction_type=PageViewRestriction.PASSWORD, password="dangshi-2021")
+    news.move(seeder.sections[second.pk], pos="last-child")  # an editor moved it to another district's section
+
+    books = list(EBookPage.objects.live().filter(district_only=False).order_by("pk"))
+    hidden = [news, *EBookPage.objects.filter(live=False).order_by("pk")[:1], *NewsPage.objects.filter(district_only=True)[:1]]
+    for index, site in enumerate(MapSitePage.objects.live().order_by("pk")):
+        related = books[index % len(books): index % len(books) + 1] + hidden if books else hidden
+        site.related_links = [SiteRelatedLink(related=page, sort_order=n) for n, page in enumerate(related)]
+        site.save_revision().publish()

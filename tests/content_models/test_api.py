@@ -111,7 +111,7 @@ def test_columns_and_district_are_given_by_slug(client, tiny_catalogue):
 @pytest.mark.django_db
 def test_rich_text_links_resolve_to_the_static_site(client, tiny_catalogue):
     book = EBookPage.objects.live().first()
-    news = NewsPage.objects.live().filter(district_only=False).first()
+    news = NewsPage.objects.live().public().filter(district_only=False).first()
     news.body = f'<p>推荐阅读<a linktype="page" id="{book.pk}">《{book.title}》</a>。</p>'
     news.save_revision().publish()
     body = client.get(f"/api/v2/pages/{news.pk}/").json()["body"]
@@ -134,7 +134,7 @@ def cover_image(title: str, collection: Collection | None = None) -> Image:
 
 @pytest.mark.django_db
 def test_private_images_are_not_listed(client, tiny_catalogue):
-    books = list(EBookPage.objects.live().filter(district_only=False).order_by("pk")[:3])
+    books = list(EBookPage.objects.live().public().filter(district_only=False).order_by("pk")[:3])
     internal = Collection.get_first_root_node().add_child(name="内部资料")
     CollectionViewRestriction.objects.create(collection=internal, restriction_type=CollectionViewRestriction.LOGIN)
     nanguan_internal = internal.add_child(name="南关区内部资料")  # restricted through its parent

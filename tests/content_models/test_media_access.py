@@ -69,7 +69,7 @@ def build_library() -> Library:
     private_document = document("党员内部学习材料", "neibu-xuexi-cailiao.pdf", internal)
     private_video = document("内部辅导视频", "neibu-fudao.mp4", internal, MP4)
 
-    books = list(EBookPage.objects.live().filter(district_only=False).order_by("pk")[:3])
+    books = list(EBookPage.objects.live().public().filter(district_only=False).order_by("pk")[:3])
     private_book, public_book, district_only_book = books
     private_book.cover, private_book.document = private_image, private_document
     publish(private_book)
@@ -80,7 +80,7 @@ def build_library() -> Library:
     district_only_book.document, district_only_book.district_only = district_only_document, True
     publish(district_only_book)
 
-    series = VideoSeriesPage.objects.live().filter(district_only=False).order_by("pk").first()
+    series = VideoSeriesPage.objects.live().public().filter(district_only=False).order_by("pk").first()
     episode = series.episodes.order_by("number").first()
     episode.video_file, episode.poster = private_video, private_image
     episode.save()

@@ -37,7 +37,7 @@ def news_form(title: str, body: str) -> dict:
 
 @pytest.fixture
 def news(tiny_catalogue) -> NewsPage:
-    return NewsPage.objects.live().filter(district_only=False).first()
+    return NewsPage.objects.live().public().filter(district_only=False).first()
 
 
 @pytest.mark.django_db

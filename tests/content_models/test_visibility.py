@@ -14,12 +14,13 @@ pytestmark = pytest.mark.django_db
 def site_with_relations(tiny_catalogue):
     """A public map site whose 相关资源 point at a public book, a password-protected book, a login-only book,
     a district-only news item and an unpublished book, in that order."""
-    site = MapSitePage.objects.live().filter(district_only=False).order_by("pk").first()
-    books = list(EBookPage.objects.live().filter(district_only=False).order_by("pk")[:4])
+    site = MapSitePage.objects.live().public().filter(district_only=False).order_by("pk").first()
+    books = list(EBookPage.objects.live().public().filter(district_only=False).order_by("pk")[:4])
     public, password, login, unpublished = books
     PageViewRestriction.objects.create(page=password, restriction_type=PageViewRestriction.PASSWORD, password="dangshi")
     PageViewRestriction.objects.create(page=login, restriction_type=PageViewRestriction.LOGIN)
     unpublished.unpublish()
+    SiteRelatedLink.objects.filter(page=site).delete()  # only this test's relations
     district_only = NewsPage.objects.get(district_only=True, live=True)
     for order, page in enumerate([public, password, login, district_only, unpublished]):
         SiteRelatedLink.objects.create(page=site, related=page, sort_order=order)
@@ -50,7 +51,7 @@ def test_a_related_item_that_becomes_public_again_is_named(client, site_with_rel
 
 
 def test_a_restriction_on_an_ancestor_hides_the_item_everywhere(client, tiny_catalogue):
-    section = EBookPage.objects.live().filter(district__isnull=False, district_only=False).first().get_parent()
+    section = EBookPage.objects.live().public().filter(district__isnull=False, district_only=False).first().get_parent()
     items = list(EBookPage.objects.live().child_of(section).values_list("pk", "title"))
     PageViewRestriction.objects.create(page=section, restriction_type=PageViewRestriction.LOGIN)
     listing = client.get("/api/v2/pages/?type=content_models.EBookPage&fields=*&limit=500").content.decode()
@@ -64,7 +65,7 @@ def queued(task_name: str) -> list[DBTaskResult]:
 
 
 def test_privacy_changes_in_the_admin_queue_a_rebuild_and_a_reindex(admin_client_zh, tiny_catalogue, django_capture_on_commit_callbacks):
-    book = EBookPage.objects.live().filter(district_only=False).order_by("pk").first()
+    book = EBookPage.objects.live().public().filter(district_only=False).order_by("pk").first()
     DBTaskResult.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client_zh.post(f"/admin/pages/{book.pk}/privacy/", {"restriction_type": "login", "password": "", "groups": []})
@@ -83,7 +84,7 @@ def test_privacy_changes_in_the_admin_queue_a_rebuild_and_a_reindex(admin_client
 
 
 def test_an_item_moved_in_the_admin_belongs_to_its_new_district(admin_client_zh, client, tiny_catalogue, django_capture_on_commit_callbacks):
-    book = EBookPage.objects.live().filter(district__isnull=False, district_only=False).order_by("pk").first()
+    book = EBookPage.objects.live().public().filter(district__isnull=False, district_only=False).order_by("pk").first()
     kuancheng = SectionPage.objects.get(district__slug="kuancheng")
     assert book.district.slug != "kuancheng"
     DBTaskResult.objects.all().delete()

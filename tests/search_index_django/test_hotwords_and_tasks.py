@@ -38,7 +38,7 @@ def test_slugs_are_stable_url_safe_and_distinct():
 
 
 def test_only_sensible_queries_are_logged_and_only_text_and_time(built_index, client):
-    book = EBookPage.objects.live().filter(district_only=False).first()
+    book = EBookPage.objects.live().public().filter(district_only=False).first()
     client.get("/search/", {"q": book.title})
     client.get("/search/", {"q": "党" * 10_000})
     client.get("/search/", {"q": "title:*"})
@@ -48,7 +48,7 @@ def test_only_sensible_queries_are_logged_and_only_text_and_time(built_index, cl
 
 
 def test_hot_words_rank_by_decayed_count_with_pins_first_and_blocks_nowhere(built_index, client):
-    books = list(EBookPage.objects.live().filter(district_only=False).order_by("pk")[:3])
+    books = list(EBookPage.objects.live().public().filter(district_only=False).order_by("pk")[:3])
     now = timezone.now()
     old, recent, blocked = books[0].title, books[1].title, books[2].title
     QueryLog.objects.bulk_create(
@@ -70,7 +70,7 @@ def test_hot_words_rank_by_decayed_count_with_pins_first_and_blocks_nowhere(buil
 
 
 def test_a_hot_word_page_drops_an_item_that_leaves_the_public_set(built_index, client):
-    book = EBookPage.objects.live().filter(district_only=False).order_by("pk").first()
+    book = EBookPage.objects.live().public().filter(district_only=False).order_by("pk").first()
     HotWordPin.objects.create(word=book.title, order=0)
 
     def hot_entry() -> tuple[dict, set[str]]:
@@ -101,7 +101,7 @@ def test_old_log_rows_are_pruned(db):
 
 
 def test_unpublishing_removes_item_and_episodes_through_the_worker(built_index, client):
-    series = VideoSeriesPage.objects.live().filter(district_only=False).first()
+    series = VideoSeriesPage.objects.live().public().filter(district_only=False).first()
     episodes = series.episodes.count()
     before = index_info(built_index)["doc_count"]
     assert any(hit["url"] == series.site_path for hit in get_json(client, "/api/search/", q=series.title)["hits"])

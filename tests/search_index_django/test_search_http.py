@@ -29,7 +29,7 @@ def test_build_indexes_every_public_item_issue_and_episode(built_index, client):
 
 
 def test_search_page_shows_highlighted_results_facets_and_short_public_caching(built_index, client):
-    book = EBookPage.objects.live().filter(district_only=False).first()
+    book = EBookPage.objects.live().public().filter(district_only=False).first()
     response = client.get("/search/", {"q": book.title})
     html = response.content.decode()
     assert response.status_code == 200
@@ -58,7 +58,7 @@ def test_traditional_characters_find_simplified_text(built_index, client):
 
 
 def test_suggest_answers_prefix_full_pinyin_and_initials(built_index, client):
-    book = EBookPage.objects.live().filter(district_only=False).first()
+    book = EBookPage.objects.live().public().filter(district_only=False).first()
     assert book.title in get_json(client, "/api/suggest/", q=book.title[:2])
     assert get_json(client, "/api/suggest/", q="dangyuan")[0] == "党员"
     assert "党员" in get_json(client, "/api/suggest/", q="dy")

@@ -44,7 +44,7 @@ def test_build_writes_a_page_for_every_public_item_issue_and_episode(cms_api_url
     result = build(cms_api_url, tmp_path)
     expected = []
     for model in (EBookPage, PeriodicalPage, VideoSeriesPage, MapSitePage, NewsPage):
-        for page in model.objects.live().filter(district_only=False):
+        for page in model.objects.live().public().filter(district_only=False):
             expected.append(page.site_path)
             expected += [issue.site_path for issue in getattr(page, "issues", []).all()] if model is PeriodicalPage else []
             expected += [episode.site_path for episode in page.episodes.all()] if model is VideoSeriesPage else []
@@ -147,7 +147,7 @@ def test_column_feed_is_atom_dated_by_publication_not_build_time(cms_api_url, tm
     feed = ElementTree.parse(tmp_path / "columns/shizheng-yaowen/feed.xml").getroot()
     ns = {"a": "http://www.w3.org/2005/Atom"}
     entries = feed.findall("a:entry", ns)
-    column_items = LibraryItemPage.objects.live().filter(district_only=False, columns__slug="shizheng-yaowen")
+    column_items = LibraryItemPage.objects.live().public().filter(district_only=False, columns__slug="shizheng-yaowen")
     assert len(entries) == column_items.count()
     newest = max(page.last_published_at for page in column_items)
     assert feed.find("a:updated", ns).text[:19] == newest.astimezone(
@@ -194,14 +194,14 @@ def test_home_has_search_box_hot_words_newest_per_column_districts_and_map(cms_a
     assert [w["word"] for w in words] == ["四个自信", "三会一课"] and words[1]["url"] == "/hot/sanhui/"
     assert "三会一课" in html(tmp_path / "site", "/hot/sanhui/")
     assert 'href="/districts/nanguan/">南关区</a>' in home and 'href="/map/"' in home
-    newest = LibraryItemPage.objects.live().filter(district_only=False, columns__slug="shizheng-yaowen").order_by("-last_published_at").first()
+    newest = LibraryItemPage.objects.live().public().filter(district_only=False, columns__slug="shizheng-yaowen").order_by("-last_published_at").first()
     assert newest.title in home
 
 
 def test_render_item_page_gives_the_same_html_as_the_build(cms_api_url, tmp_path):
     build(cms_api_url, tmp_path)
     client = CMSClient(cms_api_url)
-    news = NewsPage.objects.live().filter(district_only=False).first()
+    news = NewsPage.objects.live().public().filter(district_only=False).first()
     item = client.get_json("pages/", {"type": "content_models.NewsPage", "fields": "*", "id": news.pk})["items"][0]
     columns = client.get_all("columns/")
     assert render_item_page(item, CONFIG, columns) == html(tmp_path, news.site_path)

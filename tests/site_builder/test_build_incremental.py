@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from content_models.models import Column, District, EBookPage, LibraryItemPage, NewsPage, SectionPage, VideoSeriesPage
+from content_models.models import (
+    Column,
+    District,
+    EBookPage,
+    LibraryItemPage,
+    MapSitePage,
+    NewsPage,
+    SectionPage,
+    VideoSeriesPage,
+)
 from site_builder import render
 from site_builder.build import build_site, cache_dir_for, journal_file_for
 from site_builder.pages import SiteConfig
@@ -58,7 +67,7 @@ def test_nothing_changed_fetches_renders_and_writes_nothing(cms_api_url, tmp_pat
 def test_an_edit_rewrites_the_item_and_the_lists_it_is_on_only(cms_api_url, tmp_path):
     out = tmp_path / "site"
     first = build(cms_api_url, out)
-    book = EBookPage.objects.live().filter(district_only=False).order_by("pk").first()
+    book = EBookPage.objects.live().public().filter(district_only=False).order_by("pk").first()
     book.title = "三会一课工作手册（增量构建修订版）"
     book.save_revision().publish()
 
@@ -67,7 +76,9 @@ def test_an_edit_rewrites_the_item_and_the_lists_it_is_on_only(cms_api_url, tmp_
     page = book.site_path + "index.html"
     assert page in result.written and "/index.html" in result.written
     assert "增量构建修订版" in (out / page.lstrip("/")).read_text(encoding="utf-8")
-    assert [path for path in result.written if ITEM_PAGE.match(path) and path != page] == []  # no other item page
+    # No other item page, but those of the map sites that name the book among their 相关资源.
+    showing = {site.site_path + "index.html" for site in MapSitePage.objects.filter(related_links__related=book)}
+    assert [path for path in result.written if ITEM_PAGE.match(path) and path != page and path not in showing] == []
     assert result.rendered < first.pages / 3 and len(result.written) < 30
     column = book.columns.first().slug
     assert f"/columns/{column}/index.html" in result.written and f"/columns/{column}/feed.xml" in result.written
@@ -80,7 +91,7 @@ def test_unpublish_and_delete_remove_the_items_files(cms_api_url, tmp_path):
     build(cms_api_url, out)
     series = VideoSeriesPage.objects.live().order_by("pk").first()
     episodes = [e.site_path + "index.html" for e in series.episodes.all()]
-    news = NewsPage.objects.live().filter(district_only=False).order_by("pk").first()
+    news = NewsPage.objects.live().public().filter(district_only=False).order_by("pk").first()
     series.unpublish()
     news_path = news.site_path + "index.html"
     news.delete()
@@ -97,7 +108,7 @@ def test_unpublish_and_delete_remove_the_items_files(cms_api_url, tmp_path):
 def test_an_item_moved_to_another_district_is_fetched_again(cms_api_url, tmp_path):
     out = tmp_path / "site"
     build(cms_api_url, out)
-    item = LibraryItemPage.objects.live().filter(district_only=False, district__isnull=True).order_by("pk").first()
+    item = LibraryItemPage.objects.live().public().filter(district_only=False, district__isnull=True).order_by("pk").first()
     district = District.objects.order_by("pk").first()
     # Wagtail's own move (what the admin's move view runs): no new publish, another section.
     item.move(SectionPage.objects.get(district=district), pos="last-child")
@@ -110,7 +121,7 @@ def test_an_item_moved_to_another_district_is_fetched_again(cms_api_url, tmp_pat
 
 def test_a_new_item_that_was_published_long_ago_is_fetched(cms_api_url, tmp_path):
     out = tmp_path / "site"
-    book = EBookPage.objects.live().filter(district_only=False).order_by("pk").last()
+    book = EBookPage.objects.live().public().filter(district_only=False).order_by("pk").last()
     LibraryItemPage.objects.filter(pk=book.pk).update(district_only=True)
     build(cms_api_url, out)
     assert not (out / book.site_path.lstrip("/")).exists()
@@ -118,7 +129,9 @@ def test_a_new_item_that_was_published_long_ago_is_fetched(cms_api_url, tmp_path
     LibraryItemPage.objects.filter(pk=book.pk).update(district_only=False)
 
     result = build(cms_api_url, out)
-    assert result.incremental and result.fetched_items == 1
+    # The book, and each map site that names it among its 相关资源 again.
+    showing = MapSitePage.objects.live().filter(related_links__related=book).distinct().count()
+    assert result.incremental and result.fetched_items == 1 + showing
     assert (out / book.site_path.lstrip("/") / "index.html").is_file()
     assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
 
@@ -132,7 +145,7 @@ def test_a_column_rename_fetches_everything_again(cms_api_url, tmp_path):
 
     result = build(cms_api_url, out)
     assert not result.incremental and result.full_reason == "columns or districts changed"
-    assert result.fetched_items == len(LibraryItemPage.objects.live().filter(district_only=False))
+    assert result.fetched_items == len(LibraryItemPage.objects.live().public().filter(district_only=False))
     assert any(ITEM_PAGE.match(path) for path in result.written)  # the item pages name their columns
     assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
 
@@ -162,7 +175,7 @@ def test_a_cms_that_fails_half_way_changes_nothing(cms_api_url, tmp_path, monkey
     out = tmp_path / "site"
     build(cms_api_url, out)
     before = site_files(out)
-    book = EBookPage.objects.live().filter(district_only=False).order_by("pk").first()
+    book = EBookPage.objects.live().public().filter(district_only=False).order_by("pk").first()
     book.title = "不会出现的书名"
     book.save_revision().publish()
     real_get_json = CMSClient.get_json
@@ -183,7 +196,7 @@ def test_a_cms_that_fails_half_way_changes_nothing(cms_api_url, tmp_path, monkey
 
 
 def test_api_filters_changed_since_and_ids(cms_api_url, client):
-    books = list(EBookPage.objects.live().filter(district_only=False).order_by("pk"))
+    books = list(EBookPage.objects.live().public().filter(district_only=False).order_by("pk"))
     newest = max(book.last_published_at for book in books)
     listing = client.get("/api/v2/pages/", {"type": "content_models.EBookPage", "fields": "_,id,last_published_at,district", "order": "id"})
     assert listing.status_code == 200

@@ -39,6 +39,7 @@ def related(cms_api_url):
     """A public map site related to four public books, titled so each is easy to find in the output."""
     site = MapSitePage.objects.live().filter(district_only=False).order_by("pk").first()
     books = list(EBookPage.objects.live().filter(district_only=False).order_by("pk")[:4])
+    SiteRelatedLink.objects.filter(page=site).delete()  # only this test's relations
     for n, book in enumerate(books):
         book.title = f"相关资源{'甲乙丙丁'[n]}：{book.title}"
         book.save_revision().publish()
