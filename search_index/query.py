@@ -25,10 +25,8 @@ from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.query import (
     And,
-    AndMaybe,
     DisjunctionMax,
     Or,
-    Phrase,
     Query,
     Term,
 )
@@ -55,9 +53,6 @@ MAX_PAGE = 100
 TIME_LIMIT_SECONDS = 0.5
 TERM_CACHE_SIZE = 4000
 RESULT_CACHE_SIZE = 256
-# Phrase positions in long bodies were the most expensive part of ranking; title and summary
-# carry the signal ("四个自信" as a phrase in a title).
-PHRASE_FIELDS = ("title", "summary")
 RERANK_DEPTH = 30
 STRONG_FIELDS = ("title", "people", "tags", "summary")
 PHRASE_BOOST = 2.0
@@ -376,17 +371,6 @@ def _build_query(
     if use_or:
         return Or(parts)
     return And(parts) if len(parts) > 1 else parts[0]
-
-
-def _ranking_query(matching: Query, words: list[str]) -> Query:
-    """How matches are ordered: documents where the words stand together in this order first.
-
-    Kept out of the matching pass: phrase matchers are the most expensive part of a query.
-    """
-    if len(words) < 2:
-        return matching
-    bonus = Or([Phrase(f, words, boost=PHRASE_BOOST) for f in PHRASE_FIELDS])
-    return AndMaybe(matching, bonus)
 
 
 def _filter_query(type: str | None, column: str | None, district: str | None) -> Query | None:

@@ -1,5 +1,7 @@
 """The one visibility rule on every path the CMS serves: relations, moves, privacy changes and the page chooser."""
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -153,3 +155,30 @@ def test_a_draft_moved_to_another_district_leaves_its_old_editors_chooser(nangua
     assert draft.title in chooser_text(nanguan_editor, q="南关区待审")
     draft.move(kuancheng, pos="last-child", user=get_user_model().objects.get(username="admin"))  # a city editor moves it
     assert draft.title not in chooser_text(nanguan_editor, q="南关区待审")
+
+
+def test_a_news_body_names_no_private_file(client, tiny_catalogue):
+    from django.core.files.base import ContentFile
+    from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
+
+    internal = Collection.get_first_root_node().add_child(name="内部附件")
+    CollectionViewRestriction.objects.create(collection=internal, restriction_type=CollectionViewRestriction.LOGIN)
+    document = get_document_model().objects.create(
+        title="内部讲话稿", collection=internal, file=ContentFile(b"%PDF-1.4\n%%EOF\n", name="neibu-jianghua.pdf")
+    )
+    image = get_image_model().objects.filter(collection__name="内部资料").first()  # the seeded login-only cover
+    news = NewsPage.objects.live().public().filter(district_only=False).order_by("pk").first()
+    news.body = (
+        f'<p>请下载<a linktype="document" id="{document.pk}">讲话稿</a>。</p>'
+        f'<embed embedtype="image" id="{image.pk}" format="fullwidth" alt="内部插图"/>'
+    )
+    news.save_revision().publish()
+    body = client.get(f"/api/v2/pages/{news.pk}/").json()["body"]
+    assert "讲话稿" in body and "neibu-jianghua" not in body and "href" not in body
+    assert "internal-cover" not in body and Path(image.file.name).stem not in body
+
+    internal_restriction = CollectionViewRestriction.objects.get(collection=internal)
+    internal_restriction.delete()
+    body = client.get(f"/api/v2/pages/{news.pk}/").json()["body"]
+    assert "neibu-jianghua" in body  # public once the collection is open

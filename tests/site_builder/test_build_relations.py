@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from wagtail.models import PageViewRestriction
+from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
 
 from content_models.models import EBookPage, MapSitePage, NewsPage, SiteRelatedLink
 from site_builder.build import build_site
@@ -108,4 +108,22 @@ def test_a_link_in_a_news_body_to_an_item_that_went_private_loses_its_address(cm
     build(cms_api_url, out)
     text = page_text(out, news.site_path)
     assert link not in text and "这本学习读物" in text
+    assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
+
+
+def test_a_cover_whose_collection_becomes_restricted_leaves_every_page_on_the_next_build(cms_api_url, tmp_path):
+    book = EBookPage.objects.live().public().filter(district_only=False, cover__isnull=False).order_by("pk").first()
+    cover = book.cover
+    stem = Path(cover.get_rendition("width-160|format-webp|webpquality-70").file.name).name.split(".")[0]
+    out = tmp_path / "site"
+    build(cms_api_url, out)
+    assert stem in page_text(out, book.site_path)
+
+    internal = Collection.get_first_root_node().add_child(name="内部封面")
+    cover.collection = internal
+    cover.save()
+    CollectionViewRestriction.objects.create(collection=internal, restriction_type=CollectionViewRestriction.LOGIN)
+    result = build(cms_api_url, out)
+    assert result.full_reason == "files became private or public"
+    assert [path for path, data in site_files(out).items() if stem in path or stem.encode() in data] == []
     assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
