@@ -54,6 +54,12 @@ BUILD_REMOVE = "tests/site_builder/test_build_incremental.py::test_unpublish_and
 PUBLISH_ORDER = "tests/site_builder/test_publish.py::test_assets_then_documents_then_html_then_deletions"
 DELETE_ORDER = "tests/site_builder/test_publish.py::test_a_removed_page_is_deleted_before_the_assets_it_uses"
 HOT_WORDS = "tests/search_index_django/test_hotwords_and_tasks.py::test_hot_words_rank_by_decayed_count_with_pins_first_and_blocks_nowhere"
+BUILD_FILES = "tests/site_builder/test_build_relations.py::test_a_cover_whose_collection_becomes_restricted_leaves_every_page_on_the_next_build"
+BUILD_BODY = "tests/site_builder/test_build_relations.py::test_a_link_in_a_news_body_to_an_item_that_went_private_loses_its_address"
+BODY_FILES = "tests/content_models/test_visibility.py::test_a_news_body_names_no_private_file"
+CHOOSER = "tests/content_models/test_visibility.py::test_page_chooser_hides_other_districts_private_items_from_a_district_editor"
+MOVE = "tests/content_models/test_visibility.py::test_an_item_moved_in_the_admin_belongs_to_its_new_district"
+PRIVACY_SIGNALS = "tests/content_models/test_visibility.py::test_privacy_changes_in_the_admin_queue_a_rebuild_and_a_reindex"
 
 MUTANTS = [
     # The one visibility rule (content_models/visibility.py).
@@ -87,6 +93,24 @@ MUTANTS = [
            '            or known[row["id"]].get("district") != row.get("district")\n', "", (BUILD_MOVE,)),
     Mutant("source-ignores-related-changes", "site_builder/source.py",
            '            or known[row["id"]].get("related_ids") != row.get("related_ids")\n', "", (BUILD_RELATED,)),
+    Mutant("source-ignores-file-privacy", "site_builder/source.py",
+           "    elif media_version != cached.media_version:", "    elif False:", (BUILD_FILES,)),
+    # What a page says about other items is this build's (site_builder/pages.py).
+    Mutant("pages-body-links-unchecked", "site_builder/pages.py",
+           "            return \"<a\"\n", "            return match[0]\n", (BUILD_BODY,)),
+    # Rich text names only public files (content_models/public_rich_text.py).
+    Mutant("rich-text-files-unchecked", "content_models/public_rich_text.py",
+           "return [obj if obj is not None and obj.pk in public else None for obj in objects]", "return objects", (BODY_FILES,)),
+    # The admin: chooser, moves, privacy changes.
+    Mutant("chooser-shows-everything", "content_models/wagtail_hooks.py",
+           "    if request.user.is_superuser:\n        return pages\n", "    return pages\n", (CHOOSER,)),
+    Mutant("move-keeps-stale-district", "content_models/signals.py",
+           "            LibraryItemPage.objects.filter(pk=item.pk).update(district_id=district_id)", "            pass", (MOVE,)),
+    Mutant("privacy-change-queues-nothing", "site_builder/signals.py",
+           '        request_rebuild(f"访问权限变更：{instance}")', "        pass", (PRIVACY_SIGNALS,)),
+    Mutant("index-ignores-page-privacy", "search_index/signals.py",
+           '    post_save.connect(subtree_changed, sender=PageViewRestriction, dispatch_uid="search_index_page_privacy")\n', "",
+           (PRIVACY_SIGNALS,)),
     Mutant("source-keeps-removed-items", "site_builder/source.py",
            "for i in sorted(live) if i in fresh", "for i in sorted(live | set(known)) if i in fresh", (BUILD_REMOVE,)),
     # Publish order (site_builder/publish/mirror.py): assets, documents, HTML; then deletions the other way round.
