@@ -126,6 +126,9 @@ class PagePreviewAPIViewSet(PagesAPIViewSet):
 
     known_query_parameters = PagesAPIViewSet.known_query_parameters.union(["content_type", "token"])
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "preview": True}  # editors see their private files in a preview
+
     def listing_view(self, request):
         self.action = "detail_view"  # every field of the draft, as the detail view would give
         return Response(self.get_serializer(self.get_object()).data)

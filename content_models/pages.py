@@ -427,7 +427,9 @@ class MapSitePage(LibraryItemPage):
     @property
     def related_ids(self) -> list[int]:
         """The related resources that are themselves public, in the editor's order; private ones are left out."""
-        linked = list(dict.fromkeys(link.related_id for link in self.related_links.all()))
+        # The editor's order; links saved without one keep the order they were added in (pk), on every database.
+        links = sorted(self.related_links.all(), key=lambda link: (link.sort_order is None, link.sort_order or 0, link.pk or 0))
+        linked = list(dict.fromkeys(link.related_id for link in links))
         public = public_page_ids(linked) if linked else set()
         return [pk for pk in linked if pk in public]
 

@@ -37,8 +37,9 @@ class MediaSerializer(serializers.Serializer):
             public_ids[model] = set(public_media(model).values_list("pk", flat=True))
         if instance.pk in public_ids[model]:
             return True
+        # Only a draft preview shows an editor private files: public answers are the same for everyone (cacheable).
         request = self.context.get("request")
-        return request is not None and is_editor_for(request.user, instance)
+        return bool(self.context.get("preview")) and request is not None and is_editor_for(request.user, instance)
 
 
 class CoverSerializer(MediaSerializer):

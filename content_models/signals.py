@@ -4,7 +4,7 @@ from django.db import transaction
 from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
 from wagtail.models import Page, Revision
-from wagtail.signals import post_page_move
+from wagtail.signals import page_published, post_page_move
 
 from .taxonomy import District
 
@@ -41,9 +41,14 @@ def schedule_check_needed(sender, instance, raw: bool = False, **kwargs) -> None
 
 
 @receiver(post_page_move, dispatch_uid="district_follows_move")
-def district_follows_move(sender, instance: Page, **kwargs) -> None:
-    """Wagtail's move does not call save(): re-derive the district of the moved item(s) from the tree."""
-    from .pages import LibraryItemPage
+@receiver(page_published, dispatch_uid="district_follows_section")
+def district_follows_tree(sender, instance: Page, **kwargs) -> None:
+    """Wagtail's move does not call save(), and a section's new district does not save its items:
+    re-derive the district of the moved or republished page's items from the tree."""
+    from .pages import LibraryItemPage, SectionPage
+
+    if kwargs.get("signal") is page_published and not isinstance(instance, SectionPage):
+        return
 
     moved_path = Page.objects.filter(pk=instance.pk).values_list("path", flat=True).first() or instance.path
     for item in LibraryItemPage.objects.filter(path__startswith=moved_path):

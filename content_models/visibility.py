@@ -12,6 +12,7 @@ import hashlib
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Cast
+from django.utils import timezone
 from wagtail.models import Collection, CollectionViewRestriction, Page, ReferenceIndex
 
 
@@ -21,16 +22,13 @@ def public_pages(queryset: QuerySet | None = None) -> QuerySet:
 
     queryset = Page.objects.all() if queryset is None else queryset
     district_only = LibraryItemPage.objects.filter(district_only=True).values("pk")
-    return queryset.live().public().exclude(pk__in=district_only)
+    # An expiry that has passed hides the page even before the minute-by-minute scheduler unpublishes it.
+    return queryset.live().public().exclude(pk__in=district_only).exclude(expire_at__lte=timezone.now())
 
 
 def public_page_ids(ids) -> set[int]:
     """Which of these page ids are public."""
     return set(public_pages(Page.objects.filter(pk__in=list(ids))).values_list("pk", flat=True))
-
-
-def is_public_page(page: Page) -> bool:
-    return bool(page.pk) and page.pk in public_page_ids([page.pk])
 
 
 def restricted_collections() -> QuerySet:
@@ -45,12 +43,23 @@ def restricted_collections() -> QuerySet:
     return Collection.objects.filter(condition)
 
 
-def public_media(model) -> QuerySet:
-    """Images or documents (`model`) a public page uses, outside restricted collections."""
-    used = ReferenceIndex.objects.filter(
+def page_references_to(model) -> QuerySet:
+    """Wagtail's reference index rows of pages that use an image or document of `model`, with page_id."""
+    return ReferenceIndex.objects.filter(
         base_content_type=ContentType.objects.get_for_model(Page),
         to_content_type=ContentType.objects.get_for_model(model),
-    ).annotate(page_id=Cast("object_id", output_field=Page._meta.pk)).filter(page_id__in=public_pages().values("pk"))
+    ).annotate(page_id=Cast("object_id", output_field=Page._meta.pk))
+
+
+def pages_using(obj) -> list[int]:
+    """Ids of the pages that use this image or document."""
+    rows = page_references_to(type(obj)).filter(to_object_id=str(obj.pk)).values_list("page_id", flat=True)
+    return sorted(set(rows))
+
+
+def public_media(model) -> QuerySet:
+    """Images or documents (`model`) a public page uses, outside restricted collections."""
+    used = page_references_to(model).filter(page_id__in=public_pages().values("pk"))
     ids = used.annotate(media_id=Cast("to_object_id", output_field=model._meta.pk)).values("media_id")
     return model.objects.filter(pk__in=ids).exclude(collection__in=restricted_collections())
 

@@ -1,8 +1,7 @@
 """Wire editors' actions to the queue: whatever changes what is public updates the index; dictionary and hot-word edits."""
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models.signals import post_delete, post_save
-from wagtail.models import Page, ReferenceIndex
+from django.db.models.signals import post_delete, post_save, pre_delete
+from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from .tasks import enqueue_index_item, enqueue_rebuild, request_site_rebuild
@@ -38,16 +37,28 @@ def collection_privacy_changed(sender, instance, raw: bool = False, **kwargs) ->
 
 
 def media_changed(sender, instance, raw: bool = False, **kwargs) -> None:
-    """An image or document changed (another collection, a new file): re-read the items that show it."""
+    """An image or document changed (another collection, a new file) or is about to be deleted (its usage
+    rows go with it): re-read the items that show it."""
+    from content_models.visibility import pages_using
+
     if raw or instance.pk is None:
         return
-    users = ReferenceIndex.objects.filter(
-        base_content_type=ContentType.objects.get_for_model(Page),
-        to_content_type=ContentType.objects.get_for_model(type(instance)),
-        to_object_id=str(instance.pk),
-    ).values_list("object_id", flat=True)
-    for page_id in sorted({int(pk) for pk in users}):
+    for page_id in pages_using(instance):
         enqueue_index_item(page_id)
+
+
+def collection_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A collection saved (e.g. moved under a restricted one): its files may have become private."""
+    if not raw:
+        enqueue_rebuild(f"collection {instance} changed")
+
+
+def section_published(sender, instance, **kwargs) -> None:
+    """A section republished (its district may have changed): every item below is read again."""
+    from content_models.models import SectionPage
+
+    if isinstance(instance, SectionPage):
+        subtree_changed(sender, instance)
 
 
 def labels_changed(sender, instance, raw: bool = False, **kwargs) -> None:
@@ -69,7 +80,7 @@ def hot_list_changed(sender, instance, raw=False, **kwargs) -> None:
 def connect() -> None:
     from wagtail.documents import get_document_model
     from wagtail.images import get_image_model
-    from wagtail.models import CollectionViewRestriction, PageViewRestriction
+    from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
 
     from content_models.models import Column, District, LibraryItemPage
 
@@ -86,6 +97,9 @@ def connect() -> None:
     post_delete.connect(collection_privacy_changed, sender=CollectionViewRestriction, dispatch_uid="search_index_collection_privacy_gone")
     for model in (get_image_model(), get_document_model()):
         post_save.connect(media_changed, sender=model, dispatch_uid=f"search_index_media_{model.__name__}")
+        pre_delete.connect(media_changed, sender=model, dispatch_uid=f"search_index_media_deleted_{model.__name__}")
+    post_save.connect(collection_changed, sender=Collection, dispatch_uid="search_index_collection")
+    page_published.connect(section_published, dispatch_uid="search_index_section_published")
     for model in (Column, District):
         post_save.connect(labels_changed, sender=model, dispatch_uid=f"search_index_labels_{model.__name__}")
         post_delete.connect(labels_changed, sender=model, dispatch_uid=f"search_index_labels_gone_{model.__name__}")

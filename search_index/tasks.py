@@ -21,7 +21,11 @@ def editor_terms() -> list[str]:
     return list(SearchTerm.objects.order_by("word").values_list("word", flat=True))
 
 
-@task(backend="queue")
+# Index updates run before a waiting site rebuild (higher priority): hot-word pages are built from the index.
+INDEX_PRIORITY = 10
+
+
+@task(backend="queue", priority=INDEX_PRIORITY)
 def index_item(page_id: int) -> dict:
     """Re-read one item from the API and update (or, on 404, delete) its documents and its children's."""
     index_dir = Path(settings.SEARCH_INDEX_DIR)
@@ -41,7 +45,7 @@ def rebuild(reason: str = "") -> dict:
     return summary
 
 
-@task(backend="queue")
+@task(backend="queue", priority=INDEX_PRIORITY)
 def rebuild_index(reason: str = "") -> dict:
     """A full rebuild into a new generation; the old one answers searches until the swap."""
     return rebuild(reason)

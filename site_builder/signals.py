@@ -2,7 +2,7 @@
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
+from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from content_models.models import Column, District
@@ -50,10 +50,22 @@ def on_privacy_change(sender, instance, raw: bool = False, **kwargs) -> None:
         request_rebuild(f"访问权限变更：{instance}")
 
 
+@receiver(post_save, sender=Collection, dispatch_uid="rebuild_on_collection")
+def on_collection_change(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A collection saved, e.g. moved under a restricted one: its files may have become private."""
+    if not raw:
+        request_rebuild(f"文件夹变更：{instance}")
+
+
 def on_media_change(sender, instance, raw: bool = False, **kwargs) -> None:
-    """An image or document was changed (moved to another collection, file replaced) or deleted."""
+    """An image or document was changed: moved to another collection, its file replaced."""
     if not raw:
         request_rebuild(f"图片或文档变更：{instance}")
+
+
+def on_media_delete(sender, instance, **kwargs) -> None:
+    """A deleted file leaves the pages that showed it without a new publish: only a full build sees that."""
+    request_rebuild(f"图片或文档删除：{instance}", full=True)
 
 
 def connect_media() -> None:
@@ -62,7 +74,7 @@ def connect_media() -> None:
 
     for model in (get_image_model(), get_document_model()):
         post_save.connect(on_media_change, sender=model, dispatch_uid=f"rebuild_on_media_{model.__name__}")
-        post_delete.connect(on_media_change, sender=model, dispatch_uid=f"rebuild_on_media_deleted_{model.__name__}")
+        post_delete.connect(on_media_delete, sender=model, dispatch_uid=f"rebuild_on_media_deleted_{model.__name__}")
 
 
 connect_media()

@@ -33,14 +33,15 @@ def pending_rebuilds():
     return DBTaskResult.objects.filter(task_path=rebuild_site.module_path, status=TaskResultStatus.READY)
 
 
-def request_rebuild(reason: str) -> None:
-    """Ask for a rebuild once the current transaction commits, unless one is already waiting."""
+def request_rebuild(reason: str, *, full: bool = False) -> None:
+    """Ask for a rebuild once the current transaction commits, unless one (full, if `full`) is already waiting."""
 
     def enqueue() -> None:
-        if pending_rebuilds().exists():
+        waiting = [row.args_kwargs.get("kwargs", {}).get("full", False) for row in pending_rebuilds()]
+        if waiting and (not full or any(waiting)):
             return
         run_after = timezone.now() + timedelta(seconds=settings.SITE_REBUILD_DELAY_SECONDS)
-        rebuild_site.using(run_after=run_after).enqueue(reason=reason)
+        rebuild_site.using(run_after=run_after).enqueue(reason=reason, full=full)
 
     transaction.on_commit(enqueue)
 
@@ -52,7 +53,7 @@ def rebuild_site(context: TaskContext, reason: str = "", full: bool = False) -> 
     Incremental (only what changed since the last build is fetched and rendered) unless `full`.
     """
     newer = pending_rebuilds().filter(enqueued_at__gt=context.task_result.enqueued_at)
-    if newer.exists():
+    if newer.exists() and not full:  # a full one runs anyway: the newer may be incremental
         return {"skipped": "a newer rebuild is queued"}
     # The same lock as `manage.py build_site` and `python -m site_builder build|publish` on this folder.
     with site_lock(settings.SITE_BUILD_DIR, wait=settings.SITE_BUILD_LOCK_TIMEOUT, doing="构建并发布"):

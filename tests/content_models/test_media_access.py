@@ -230,10 +230,16 @@ def test_api_serialises_restricted_files_as_null(client, library):
 
 
 @pytest.mark.django_db
-def test_editors_see_restricted_files_in_the_api_they_may_fetch(superuser_client, library):
-    book = superuser_client.get(f"/api/v2/pages/{library.private_book.pk}/").json()
-    assert book["document"]["url"] == library.private_document.file.url
-    assert superuser_client.get(book["cover"]["w160"]["url"]).status_code == 200
+def test_editors_see_restricted_files_in_a_preview_but_the_public_api_is_the_same_for_everyone(superuser_client, library):
+    book = library.private_book.specific
+    # The public answer does not depend on who asks, so any cache may keep it.
+    assert superuser_client.get(f"/api/v2/pages/{book.pk}/").json()["document"] is None
+    preview = book.create_page_preview()
+    query = {"content_type": "content_models.ebookpage", "token": preview.token}
+    draft = superuser_client.get("/api/v2/page_preview/", query).json()
+    assert draft["document"]["url"] == library.private_document.file.url
+    assert superuser_client.get(draft["cover"]["w160"]["url"]).status_code == 200
+    assert Client().get("/api/v2/page_preview/", query).json()["document"] is None  # the token alone shows no private file
 
 
 @pytest.mark.django_db

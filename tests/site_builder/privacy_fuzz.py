@@ -43,7 +43,7 @@ from content_models.models import (
 )
 from content_models.seeding import cover_image_bytes
 from search_index.indexer import current_generation
-from search_index.models import QueryLog
+from search_index.models import HotWordPin, QueryLog
 from site_builder.build import build_site
 from site_builder.source import ITEM_TYPES
 from site_builder.tasks import cms_site_config
@@ -116,6 +116,8 @@ class PrivacyFuzz:
         self.collections = [root.add_child(name=f"测试图片{n}") for n in ("甲", "乙", "丙")]
         self.images = [self.new_image() for _ in range(6)]
         self.documents = [self.new_document() for _ in range(4)]
+        for order, word in enumerate(("精神", "学习", "读本")):  # hot-word pages show titles, covers and snippets
+            HotWordPin.objects.create(word=word, order=order)
         for page in self.items():
             self.versioned(page)
             if page.live:
@@ -252,7 +254,7 @@ class PrivacyFuzz:
     def op_relate(self) -> None:
         site, other = self.pick("site"), self.pick()
         if site and other and other.pk != site.pk:
-            site.related_links.add(SiteRelatedLink(related=other))
+            site.related_links.add(SiteRelatedLink(related=other, sort_order=site.related_links.count()))
             site.save_revision().publish()
 
     def op_unrelate(self) -> None:
