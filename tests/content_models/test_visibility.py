@@ -182,3 +182,41 @@ def test_a_news_body_names_no_private_file(client, tiny_catalogue):
     internal_restriction.delete()
     body = client.get(f"/api/v2/pages/{news.pk}/").json()["body"]
     assert "neibu-jianghua" in body  # public once the collection is open
+
+
+def test_deleting_a_cover_asks_for_a_full_rebuild_and_reindexes_its_pages(tiny_catalogue, django_capture_on_commit_callbacks):
+    book = EBookPage.objects.live().public().filter(district_only=False, cover__isnull=False).order_by("pk").first()
+    users = set(EBookPage.objects.filter(cover=book.cover).values_list("pk", flat=True))
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        book.cover.delete()
+    assert [r.args_kwargs["kwargs"]["full"] for r in queued("rebuild_site")] == [True]
+    assert users <= {r.args_kwargs["args"][0] for r in queued("index_item")}
+
+
+def test_moving_a_collection_queues_a_rebuild_and_a_reindex(tiny_catalogue, django_capture_on_commit_callbacks):
+    parent = Collection.get_first_root_node().add_child(name="内部资料库")
+    CollectionViewRestriction.objects.create(collection=parent, restriction_type=CollectionViewRestriction.LOGIN)
+    covers = Collection.objects.get(name="演示封面")
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        covers.move(parent, pos="sorted-child")
+        Collection.objects.get(pk=covers.pk).save()  # what the admin's collection edit form does after a move
+    assert queued("rebuild_site") and queued("rebuild_index")
+
+
+def test_a_section_given_another_district_moves_its_items_with_it(client, tiny_catalogue):
+    section = SectionPage.objects.get(district__slug="kuancheng")
+    book = add_book(section, "宽城区图书庚", "book-geng")
+    assert Client().get(f"/api/v2/pages/{book.pk}/").json()["district"]["slug"] == "kuancheng"
+    section.district = None  # the section becomes city-wide content
+    section.save_revision().publish()
+    assert Client().get(f"/api/v2/pages/{book.pk}/").json()["district"] is None
+
+
+def test_an_expiry_that_has_passed_hides_the_page_before_the_scheduler_runs(tiny_catalogue):
+    from django.utils import timezone
+
+    book = EBookPage.objects.live().public().filter(district_only=False).order_by("pk").first()
+    EBookPage.objects.filter(pk=book.pk).update(expire_at=timezone.now() - timezone.timedelta(minutes=1))
+    assert Client().get(f"/api/v2/pages/{book.pk}/").status_code == 404

@@ -3,6 +3,8 @@ renamed, an incremental build rewrites every page that names it, exactly as a fu
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,17 @@ def test_a_cover_whose_collection_becomes_restricted_leaves_every_page_on_the_ne
     assert result.full_reason == "files became private or public"
     assert [path for path, data in site_files(out).items() if stem in path or stem.encode() in data] == []
     assert_same_as_full_build(cms_api_url, out, tmp_path / "full")
+
+
+def test_a_hot_word_page_names_only_items_of_this_build(cms_api_url, tmp_path):
+    public = EBookPage.objects.live().public().filter(district_only=False).order_by("pk").first()
+    hidden = EBookPage.objects.filter(live=False).order_by("pk").first()  # as a search index a moment behind has it
+    source = tmp_path / "hot.json"
+    source.write_text(json.dumps({"hot_words": [{"word": "读本", "url": "/hot/duben/", "results": [
+        {"title": public.title, "url": public.site_path, "type": "ebook", "cover": "", "snippet": "公开", "date": ""},
+        {"title": hidden.title, "url": hidden.site_path, "type": "ebook", "cover": "", "snippet": "草稿", "date": ""},
+    ]}]}, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "site"
+    build_site(cms_api_url, out, config=replace(CONFIG, hot_words_source=str(source)))
+    hot = page_text(out, "/hot/duben/")
+    assert public.title in hot and hidden.title not in hot and hidden.site_path not in hot
