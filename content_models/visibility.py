@@ -23,7 +23,9 @@ def public_pages(queryset: QuerySet | None = None) -> QuerySet:
     queryset = Page.objects.all() if queryset is None else queryset
     district_only = LibraryItemPage.objects.filter(district_only=True).values("pk")
     # An expiry that has passed hides the page even before the minute-by-minute scheduler unpublishes it.
-    return queryset.live().public().exclude(pk__in=district_only).exclude(expire_at__lte=timezone.now())
+    # (Both as pk subqueries: Wagtail's search accepts filters on indexed fields only, and pk is one.)
+    expired = Page.objects.filter(expire_at__lte=timezone.now()).values("pk")
+    return queryset.live().public().exclude(pk__in=district_only).exclude(pk__in=expired)
 
 
 def public_page_ids(ids) -> set[int]:

@@ -122,11 +122,10 @@ def publish_changes(
         result = publish(source_dir, target, **options)
         result.full_reason = reason
         published = {"target": target.describe(), "compress_text": target.compress_text,
-                     "full_at": now, "since_full": 0, "objects": result.uploaded + result.unchanged}
+                     "full_at": now, "since_full": 0}
     else:
-        result = _publish_paths(source_dir, target, paths, data["published"], options)
-        published = {**data["published"], "since_full": int(data["published"].get("since_full", 0)) + 1,
-                     "objects": max(0, int(data["published"].get("objects", 0)) - result.deleted)}
+        result = _publish_paths(source_dir, target, paths, options)
+        published = {**data["published"], "since_full": int(data["published"].get("since_full", 0)) + 1}
     if not dry_run:
         # A build may have rewritten a file after it was uploaded: drop a path only when what the
         # target now holds is what is on disk now, and keep whatever else the builds recorded meanwhile.
@@ -155,7 +154,7 @@ def _settled(paths: list[str], source_dir: Path, target: Target, stored_md5s: di
     return settled
 
 
-def _publish_paths(source_dir: Path, target: Target, paths: list[str], last: dict, options: dict) -> PublishResult:
+def _publish_paths(source_dir: Path, target: Target, paths: list[str], options: dict) -> PublishResult:
     """Upload the given site paths that exist in source_dir and delete those that no longer do; no listing."""
     if not source_dir.is_dir():
         raise PublishError(f"The folder to publish, {source_dir}, does not exist or is not a folder.")
@@ -170,7 +169,11 @@ def _publish_paths(source_dir: Path, target: Target, paths: list[str], last: dic
         else:
             deletes.append(key)
     uploads.sort(key=lambda s: (s.phase, s.key))
-    plan = Plan(uploads=uploads, deletes=sorted(deletes), unchanged=0, existing=int(last.get("objects", 0)))
+    # The target mirrors the folder: its size is the folder's files plus what is about to be deleted. (A count
+    # kept from the last full publish only ever shrank, new files never added to it, and in time a routine
+    # unpublish looked like a mass delete and was refused, leaving removed pages in the bucket.)
+    existing = sum(len(names) for _, _, names in os.walk(source_dir)) + len(deletes)
+    plan = Plan(uploads=uploads, deletes=sorted(deletes), unchanged=0, existing=existing)
     where = target.describe()
     check_mass_delete(plan, max_fraction=options.get("max_delete_fraction", DEFAULT_MAX_DELETE_FRACTION),
                       allow=options.get("allow_mass_delete", False), target=where)

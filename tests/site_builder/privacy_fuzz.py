@@ -28,6 +28,7 @@ from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction, Revision
@@ -94,6 +95,7 @@ class PrivacyFuzz:
         self.report = Report()
         self.ever_public: set[str] = set()  # markers and files seen public at a check: may linger in caches
         self.http = requests.Session()
+        self.seen_failures: set = set()
 
     # -- markers ---------------------------------------------------------------------------------------
     def marker(self) -> str:
@@ -305,6 +307,11 @@ class PrivacyFuzz:
             rebuild_site.enqueue(reason="fuzz: first build", full=True)
         call_command("db_worker", "--backend", "queue", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
         self.report.builds += 1
+        # A rebuild or reindex that failed leaves the bucket or the index behind: that is a finding too.
+        for failed in DBTaskResult.objects.filter(status="FAILED").exclude(pk__in=self.seen_failures):
+            self.seen_failures.add(failed.pk)
+            last_line = (failed.traceback.strip().splitlines() or [""])[-1]
+            self.report.mismatches.append(f"task {failed.task_path} failed: {last_line}")
 
     # -- the oracle -------------------------------------------------------------------------------------
     def public_now(self) -> tuple[set[str], set[str]]:

@@ -790,6 +790,23 @@ def test_journal_publish_keeps_the_mass_delete_cap(s3_server, site, tmp_path):
     assert bucket_keys(s3_server, bucket, "site/") == source_keys(site) and done.deleted == len(gone)
 
 
+def test_a_routine_unpublish_is_never_mistaken_for_a_mass_delete_however_many_publishes_came_before(s3_server, site, tmp_path):
+    # Each round a new page appears and an old one goes, as editors publish and unpublish: the site keeps its size.
+    bucket = s3_server.new_bucket()
+    journal = tmp_path / "publish-journal.json"
+    s3_publish_changes(s3_server, site, bucket, journal)
+    for round_number in range(len(source_keys(site)) + 2):
+        new = site / "news" / f"{9000 + round_number}" / "index.html"
+        new.parent.mkdir(parents=True)
+        new.write_text(f"<!doctype html><title>第{round_number}条要闻</title>", encoding="utf-8")
+        old = sorted(key for key in source_keys(site) if key.endswith(".html"))[0]
+        (site / old).unlink()
+        record_build(journal, ["/" + new.relative_to(site).as_posix(), "/" + old])
+        done = s3_publish_changes(s3_server, site, bucket, journal)
+        assert done.deleted == 1, f"round {round_number}"
+    assert bucket_keys(s3_server, bucket, "site/") == source_keys(site)
+
+
 class RebuildDuringPublish(Target):
     """A real target whose publish is overtaken by a build: right after ``key`` is uploaded (or deleted),
     ``rebuild`` runs, as a build that slipped in before the publish finished would."""
