@@ -136,13 +136,14 @@ def test_a_new_dictionary_term_rebuilds_the_index_in_the_background(built_index)
 
 def test_builder_plans_prerendered_hot_pages_from_the_search_api(built_index, live_server):
     from site_builder.hotwords import plan_hot_pages
-    from site_builder.pages import SitePlan
-    from site_builder.source import CMSClient, load_hot_words
+    from site_builder.pages import SiteConfig, plan_site
+    from site_builder.source import CMSClient, fetch_catalogue, load_hot_words
 
     HotWordPin.objects.create(word="党员", order=0)
-    entries = load_hot_words(live_server.url + "/api/hotwords/", CMSClient(live_server.url + "/api/v2/"), "/search/")
-    plan = SitePlan()
+    client = CMSClient(live_server.url + "/api/v2/")
+    entries = load_hot_words(live_server.url + "/api/hotwords/", client, "/search/")
+    plan = plan_site(fetch_catalogue(client), SiteConfig(search_url="/search/"), entries)  # hot pages name only its pages
     plan_hot_pages(plan, entries)
-    page = plan.pages[0]
+    page = next(page for page in plan.pages if page.template == "hot")
     assert page.path == hotwords.hot_word_entry("党员")["url"] and page.template == "hot"
     assert page.context["hot"].results
