@@ -197,13 +197,14 @@ def _run(args: argparse.Namespace) -> dict:
                     partial += result.partial
         # The same queries with the per-generation result cache emptied before each one: the cost
         # of a query nobody asked in this generation yet (searcher and posting-list cache warm).
-        from search_index.query import _snapshot_for
+        from search_index.snapshot import pooled_snapshot
 
         uncached: dict[str, list[float]] = {name: [] for name in queries}
         for _ in range(args.repeat):
             for name, group in queries.items():
                 for q in group:
-                    _snapshot_for(index_dir).results.clear()
+                    with pooled_snapshot(index_dir) as snap:
+                        snap.results.clear()
                     t0 = time.perf_counter()
                     search(index_dir, q)
                     uncached[name].append((time.perf_counter() - t0) * 1000)

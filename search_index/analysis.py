@@ -251,11 +251,17 @@ def analyze(text: str, dictionary: Dictionary, *, search_mode: bool) -> Iterator
         pos += 1
 
 
+# A query is a phrase typed on a phone; more words than this are a paste and only cost time.
+MAX_QUERY_WORDS = 10
+
+
 def query_words(text: str, dictionary: Dictionary) -> list[str]:
-    """Whole words of a query (no sub-words), in order, duplicates removed."""
+    """Whole words of a query (no sub-words), in order, duplicates removed, at most MAX_QUERY_WORDS."""
     seen: dict[str, None] = {}
     for word in analyze(text, dictionary, search_mode=False):
         seen.setdefault(word.text, None)
+        if len(seen) == MAX_QUERY_WORDS:
+            break
     return list(seen)
 
 

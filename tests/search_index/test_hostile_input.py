@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from search_index.query import MAX_QUERY_CHARS, MAX_WORDS, search, suggest
+from search_index.analysis import MAX_QUERY_WORDS
+from search_index.query import MAX_QUERY_CHARS, search, suggest
 
 HOSTILE = [
     "",
@@ -31,7 +32,7 @@ HOSTILE = [
 @pytest.mark.parametrize("q", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_query_is_bounded_and_escaped(built_index, q):
     result = search(built_index, q)
-    assert len(result.words) <= MAX_WORDS
+    assert len(result.words) <= MAX_QUERY_WORDS
     assert len(result.query) <= MAX_QUERY_CHARS
     for hit in result.hits:
         assert "<script" not in hit.snippet_html

@@ -14,7 +14,8 @@ from search_index.indexer import (
     index_size_bytes,
     update_documents,
 )
-from search_index.query import open_snapshot, search
+from search_index.query import search
+from search_index.snapshot import open_snapshot
 
 
 def _doc(key: str, title: str, **extra) -> dict:
