@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import jieba
 import zhconv
@@ -48,11 +49,17 @@ _WORDLIKE = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # How many dictionary versions keep a jieba tokenizer in memory (each costs ~50 MB).
 _MAX_CACHED_DICTIONARIES = 3
 
+# Distinct words whose sub-words a Dictionary remembers (a few hundred bytes each).
+_MAX_MEMOISED_WORDS = 200_000
+
 
 def normalize_text(text: str) -> str:
     """Fold full-width/half-width forms (NFKC), case, and traditional → simplified Chinese."""
     if not text:
         return ""
+    if text.isascii():
+        # NFKC and zhconv leave ASCII as it is; skipping them saves their per-character loops.
+        return text.lower()
     folded = unicodedata.normalize("NFKC", text).lower()
     return zhconv.convert(folded, "zh-hans")
 
@@ -131,6 +138,8 @@ class Dictionary:
     version: str
     _tokenizer: jieba.Tokenizer | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # word -> its sub-words as (text, offset), or None when the word is not indexed at all.
+    _words: dict[str, tuple[tuple[str, int], ...] | None] = field(default_factory=dict, repr=False)
 
     @property
     def tokenizer(self) -> jieba.Tokenizer:
@@ -139,6 +148,36 @@ class Dictionary:
                 if self._tokenizer is None:
                     self._tokenizer = _tokenizer_with_terms(self.terms)
         return self._tokenizer
+
+    def word_parts(self, word: str) -> tuple[tuple[str, int], ...] | None:
+        """None for a stop word or punctuation; else the sub-words of `word` with their offsets.
+
+        Sub-words are the 2- and 3-grams of a word longer than two characters that are dictionary
+        words (not stop words), each once, in order. Memoised: text repeats the same words, so this
+        saves the checks on every occurrence.
+        """
+        try:
+            return self._words[word]
+        except KeyError:
+            pass
+        parts: tuple[tuple[str, int], ...] | None = None
+        if word not in stopwords() and _WORDLIKE.search(word):
+            found: list[tuple[str, int]] = []
+            if len(word) > 2:
+                freq = self.tokenizer.FREQ
+                stops = stopwords()
+                seen = {word}
+                for size in (2, 3):
+                    for i in range(len(word) - size + 1):
+                        sub = word[i : i + size]
+                        if sub not in seen and freq.get(sub) and sub not in stops:
+                            seen.add(sub)
+                            found.append((sub, i))
+            parts = tuple(found)
+        if len(self._words) >= _MAX_MEMOISED_WORDS:
+            self._words.clear()
+        self._words[word] = parts
+        return parts
 
 
 _base_lock = threading.Lock()
@@ -205,8 +244,7 @@ def stopwords() -> frozenset[str]:
     return _stopwords
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """One analysed token: text, sequential position, and character span in the normalised text."""
 
     text: str
@@ -227,27 +265,19 @@ def analyze(text: str, dictionary: Dictionary, *, search_mode: bool) -> Iterator
     normalized = normalize_text(text)
     if not normalized:
         return
-    tokenizer = dictionary.tokenizer
-    stops = stopwords()
-    freq = tokenizer.FREQ
+    word_parts = dictionary.word_parts
     pos = 0
     offset = 0
-    for word in tokenizer.cut(normalized, HMM=True):
+    for word in dictionary.tokenizer.cut(normalized, HMM=True):
         start = offset
         offset += len(word)
-        if word in stops or not _WORDLIKE.search(word):
+        parts = word_parts(word)
+        if parts is None:
             continue
         yield Word(word, pos, start, offset)
-        if search_mode and len(word) > 2:
-            seen = {word}
-            for size in (2, 3):
-                if len(word) <= size:
-                    continue
-                for i in range(len(word) - size + 1):
-                    sub = word[i : i + size]
-                    if sub not in seen and freq.get(sub) and sub not in stops:
-                        seen.add(sub)
-                        yield Word(sub, pos, start + i, start + i + size)
+        if search_mode:
+            for sub, i in parts:
+                yield Word(sub, pos, start + i, start + i + len(sub))
         pos += 1
 
 
@@ -297,7 +327,11 @@ class JiebaTokenizer(Tokenizer):
 
     @property
     def dictionary(self) -> Dictionary:
-        return dictionary_for_terms(self.terms)
+        # Held, not looked up per call: hashing the term list cost more than cutting a short title.
+        found = self.__dict__.get("_dictionary")
+        if found is None:
+            found = self._dictionary = dictionary_for_terms(self.terms)
+        return found
 
     def __call__(
         self,
