@@ -14,11 +14,13 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
+import multiprocessing
 import os
 import secrets
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +37,7 @@ from .analysis import (
     effective_terms,
     version_of_terms,
 )
-from .schema import build_schema, to_fields
+from .schema import TEXT_FIELDS, build_schema, to_fields
 
 POINTER_FILE = "CURRENT"
 META_FILE = "meta.json"
@@ -51,6 +53,13 @@ GENERATION_PREFIX = "gen-"
 KEEP_GENERATIONS = 3
 
 DEFAULT_LOCK_TIMEOUT = 30.0
+
+# A full build forks helpers only for at least this much text per process: below it (the tests,
+# a tiny catalogue) the fork and the extra segment cost more than the analysis they share.
+MIN_CHARS_PER_PROCESS = 200_000
+# Analysis is CPU-bound: more processes than cores only contend. The cap bounds memory
+# (each process holds its own posting buffer) on a large machine.
+MAX_BUILD_PROCESSES = 8
 
 
 class IndexNotFoundError(FileNotFoundError):
@@ -70,6 +79,8 @@ class BuildReport:
     seconds: float
     size_bytes: int
     dictionary_version: str
+    processes: int  # that analysed and indexed in parallel
+    text_chars: int  # characters of the analysed fields of the documents indexed in parallel
 
 
 @contextmanager
@@ -132,13 +143,14 @@ def _new_generation_name() -> str:
     return f"{GENERATION_PREFIX}{stamp}-{secrets.token_hex(3)}"
 
 
-def _add_docs(writer: Any, docs: Iterable[Mapping[str, Any]]) -> tuple[int, dict[str, dict]]:
-    """Add documents to a fresh index; returns (count read, later versions of repeated keys).
+def _read_docs(docs: Iterable[Mapping[str, Any]]) -> tuple[list[dict], dict[str, dict], int]:
+    """Validated field dicts in input order, the later versions of repeated keys, and the count read.
 
     Whoosh's update_document cannot replace a document buffered in the same writer, so a
-    repeated key is held back (only repeats are kept in memory) and applied after the commit.
+    repeated key keeps its first place and its last version is applied after the commit.
     """
     count = 0
+    first: list[dict] = []
     seen: set[str] = set()
     repeats: dict[str, dict] = {}
     for doc in docs:
@@ -148,8 +160,86 @@ def _add_docs(writer: Any, docs: Iterable[Mapping[str, Any]]) -> tuple[int, dict
             repeats[fields["key"]] = fields
             continue
         seen.add(fields["key"])
-        writer.add_document(**fields)
-    return count, repeats
+        first.append(fields)
+    return first, repeats, count
+
+
+def _text_chars(fields: Mapping[str, Any]) -> int:
+    return sum(len(fields.get(name, "")) for name in TEXT_FIELDS)
+
+
+def default_processes(text_chars: int) -> int:
+    """Processes for a full build: one per usable core, fewer when the text is too short to pay a fork."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, MAX_BUILD_PROCESSES, text_chars // MIN_CHARS_PER_PROCESS))
+
+
+def _split(fields_list: list[dict], parts: int) -> list[list[dict]]:
+    """`fields_list` cut into at most `parts` contiguous, non-empty runs of about equal text length."""
+    sizes = [_text_chars(fields) + 1 for fields in fields_list]
+    total = sum(sizes)
+    chunks: list[list[dict]] = [[] for _ in range(max(1, min(parts, len(fields_list))))]
+    done = 0
+    for fields, size in zip(fields_list, sizes, strict=True):
+        chunks[min(len(chunks) - 1, done * len(chunks) // total)].append(fields)
+        done += size
+    return [chunk for chunk in chunks if chunk]
+
+
+# The runs of a parallel build, set by the building process just before it forks its helpers,
+# which inherit them (nothing is pickled on the way in).
+_build_chunks: list[list[dict]] = []
+
+
+def _write_segment(generation: str, chunk_no: int, limitmb: int) -> Any:
+    """Analyse and index one run of documents into a segment of its own; returns Whoosh's Segment.
+
+    Runs in a helper process (or the building process itself); the building process holds
+    Whoosh's write lock for all of them, as Whoosh's own multiprocessing writer does.
+    """
+    ix = whoosh_index.open_dir(generation)
+    writer = ix.writer(_lk=False, limitmb=limitmb)
+    try:
+        for fields in _build_chunks[chunk_no]:
+            writer.add_document(**fields)
+    except BaseException:
+        writer.cancel()
+        raise
+    return writer._finalize_segment()
+
+
+def _add_in_parallel(ix: Any, generation: Path, fields_list: list[dict], procs: int, limitmb: int, lock_timeout: float) -> int:
+    """Index `fields_list` in `procs` processes, each run in its own segment; returns how many ran.
+
+    The runs are contiguous and their segments listed in input order, so every document gets the
+    same number, terms, postings and field lengths as in a single-process build (Whoosh numbers
+    documents across segments in TOC order, and BM25F statistics are index-wide). The segments
+    are not merged: merging is a serial re-read of every posting that would cost about as much as
+    the parallel part saves. Helpers are forked so they inherit the loaded jieba dictionary.
+    """
+    global _build_chunks
+    chunks = _split(fields_list, procs)
+    writer = _writer(ix, lock_timeout)  # holds Whoosh's lock; its own segment stays empty
+    try:
+        _build_chunks = chunks
+        if len(chunks) > 1:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(len(chunks) - 1, mp_context=context) as pool:
+                helpers = [pool.submit(_write_segment, str(generation), n, limitmb) for n in range(1, len(chunks))]
+                segments = [_write_segment(str(generation), 0, limitmb)]
+                segments += [future.result() for future in helpers]
+        else:
+            segments = [_write_segment(str(generation), 0, limitmb)] if chunks else []
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        _build_chunks = []
+    # How Whoosh's MpWriter commits the segments of its sub-writers (multisegment=True).
+    writer._close_segment()
+    writer._commit_toc(segments)
+    writer._finish()
+    return len(chunks)
 
 
 def _last_per_key(docs: Iterable[Mapping[str, Any]]) -> list[dict]:
@@ -173,12 +263,15 @@ def build_index(
     *,
     limitmb: int = 128,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    procs: int | None = None,
 ) -> BuildReport:
     """Build a complete index from `docs` into a new generation and make it live atomically.
 
     Readers of the previous generation keep answering throughout. Updates made with
     update_documents()/delete_documents() while the build runs are replayed into the new
     generation before the swap, so none is lost. Duplicate keys: the last document wins.
+    `procs` processes analyse and index (default: default_processes()); the result is the same
+    for any number. `limitmb` is Whoosh's posting buffer per process.
     """
     started = time.perf_counter()
     index_dir = Path(index_dir)
@@ -197,18 +290,17 @@ def build_index(
         try:
             generation.mkdir()
             ix = whoosh_index.create_in(str(generation), build_schema(terms))
-            writer = _writer(ix, lock_timeout, limitmb=limitmb)
-            try:
-                count, repeats = _add_docs(writer, docs)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit(optimize=True)
+            fields_list, repeats, count = _read_docs(docs)
+            text_chars = sum(map(_text_chars, fields_list))
+            used = _add_in_parallel(
+                ix, generation, fields_list, procs or default_processes(text_chars), limitmb, lock_timeout
+            )
+            del fields_list
             if repeats:
                 writer = _writer(ix, lock_timeout)
                 for fields in repeats.values():
                     writer.update_document(**fields)
-                writer.commit(optimize=True)
+                writer.commit()
 
             with _file_lock(index_dir / WRITE_LOCK, lock_timeout, "write"):
                 _replay_pending(index_dir, ix)
@@ -242,6 +334,8 @@ def build_index(
         seconds=round(time.perf_counter() - started, 3),
         size_bytes=_dir_size(generation),
         dictionary_version=version,
+        processes=used,
+        text_chars=text_chars,
     )
 
 

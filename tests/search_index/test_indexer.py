@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from whoosh import index as whoosh_index
 
 from search_index.indexer import (
     IndexNotFoundError,
@@ -15,6 +16,7 @@ from search_index.indexer import (
     update_documents,
 )
 from search_index.query import search
+from search_index.schema import TEXT_FIELDS
 from search_index.snapshot import open_snapshot
 
 
@@ -109,3 +111,43 @@ def test_second_writer_times_out_with_an_actionable_error(tmp_path):
         with pytest.raises(IndexBusyError, match="retry"):
             update_documents([_doc("news:2", "长征精神")], tmp_path, lock_timeout=0.2)
     assert update_documents([_doc("news:2", "长征精神")], tmp_path) == 1
+
+
+def _index_contents(index_dir) -> dict:
+    """Everything searches read, by document number: stored fields, field lengths, and every term's
+    postings (document, weight, encoded positions)."""
+    ix = whoosh_index.open_dir(str(current_generation(index_dir)))
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        docnums = range(reader.doc_count_all())
+        postings = {}
+        for fieldname, text in reader.all_terms():
+            matcher = reader.postings(fieldname, text)
+            rows = []
+            while matcher.is_active():
+                rows.append((matcher.id(), matcher.weight(), matcher.value()))
+                matcher.next()
+            postings[(fieldname, text)] = rows
+        return {
+            "stored": [reader.stored_fields(n) if not reader.is_deleted(n) else None for n in docnums],
+            "lengths": [[reader.doc_field_length(n, f) for f in TEXT_FIELDS] for n in docnums],
+            "postings": postings,
+        }
+
+
+def test_a_parallel_build_indexes_exactly_what_one_process_does(tmp_path, corpus):
+    docs = [dict(doc, key=f"{doc['key']}-{round_}") for round_ in range(5) for doc in corpus]
+    # A repeated key: its last version replaces the first after the parallel part.
+    docs.append(dict(docs[3], title="白山黑水 第3集（修订版）"))
+
+    one = build_index(docs, tmp_path / "one", procs=1)
+    two = build_index(docs, tmp_path / "two", procs=2)
+
+    assert (one.processes, two.processes) == (1, 2)
+    assert one.doc_count == two.doc_count == len(docs) - 1
+    assert _index_contents(tmp_path / "one") == _index_contents(tmp_path / "two")
+    for query in ("白山黑水", "四个自信", "国有企业改革", "抗联精神 杨靖宇", "黨史", "修订版"):
+        found_one = search(tmp_path / "one", query)
+        found_two = search(tmp_path / "two", query)
+        assert found_one.total > 0
+        assert [(h.key, h.score) for h in found_one.hits] == [(h.key, h.score) for h in found_two.hits]
