@@ -2,6 +2,7 @@
 (the built pages with search routed to the CMS, as nginx does in production)."""
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -38,6 +39,8 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"公开网站端口 {host}:{site_port} 无法使用：{error}") from error
         threading.Thread(target=router.serve_forever, daemon=True).start()
+        # A plain `kill` (or a supervisor stopping the demo) ends the children too, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         processes = [
             subprocess.Popen([*manage, "runserver", "--noreload", f"{host}:{port}"], env=env),
