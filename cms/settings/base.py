@@ -1,9 +1,12 @@
 """Settings shared by every environment; the others import * from here."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+
+from cms.csp import ADMIN_DIRECTIVES, PUBLIC_DIRECTIVES
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -42,18 +45,57 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
 ]
 
+# Security headers and the rate limits come first, so a refused request costs no session or database work
+# and still carries the headers; axes last, as its documentation asks (it turns a lockout into its page).
 MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cms.csp.PathPolicyMiddleware",
+    "cms.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# django-axes against password guessing on the admin login: after AXES_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is refused (even with the right password) for the cool-off, with a
+# Chinese page (cms.ratelimit.login_locked_out). A right password before that clears the count. Addresses
+# come from cms.client_ip (X-Forwarded-For from the trusted proxy, see TRUSTED_PROXY_*). Logs and the
+# database keep no successful logins; axes' log lines mask the username and the address.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cms.ratelimit.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "cms.client_ip.client_ip"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# The proxies in front of the app (nginx, or the demo's one-origin server): X-Forwarded-For is believed only
+# from these addresses, and the client is the entry TRUSTED_PROXY_COUNT places from its right end.
+TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", 1))
+TRUSTED_PROXY_NETWORKS = [
+    n for n in os.environ.get("DJANGO_TRUSTED_PROXY_NETWORKS", "127.0.0.0/8,::1/128").split(",") if n
+]
+
+# Application-level rate limits (cms.ratelimit): a list of {"path", "requests", "seconds"[, "method"]}; empty
+# here (development, tests), set in production.py and search.py. Counted in the cache RATE_LIMIT_CACHE.
+RATE_LIMITS: list[dict] = []
+RATE_LIMIT_CACHE = "default"
+
+# Content-Security-Policy (django-csp; the policies and why are in cms/csp.py): strict on the members' pages,
+# with the theme's inlined CSS allowed by its hash; Wagtail's needs on the editors' paths.
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": PUBLIC_DIRECTIVES}
+ADMIN_CONTENT_SECURITY_POLICY = {"DIRECTIVES": ADMIN_DIRECTIVES, "PATH_PREFIXES": ["/admin/", "/preview/"]}
 
 ROOT_URLCONF = "cms.urls"
 
@@ -125,6 +167,10 @@ TASKS = {
 
 # Wagtail
 WAGTAIL_SITE_NAME = "党史学习资源库"
+# The admin would fetch releases.wagtail.io and editors' avatars from Gravatar: off-site requests the CSP
+# refuses anyway, and Gravatar would learn a hash of each editor's e-mail address.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文")]
 WAGTAILDOCS_DOCUMENT_MODEL = "content_models.LibraryDocument"
