@@ -1,14 +1,23 @@
 """A search-only server: /search/, /api/search/, /api/suggest/, /api/hotwords/, /hot/<slug>/ and nothing else.
 
 Needs only SEARCH_INDEX_DIR (a copy or shared mount of the index the CMS's worker builds) and the
-database holding the query log and the editors' hot-word lists. Run as many as traffic needs:
+database holding the query log, the editors' hot-word lists and the shared rate-limit counters.
+Production's hardening, rate limits and JSON logs apply (same environment file as the CMS host); run as
+many as traffic needs (deploy/systemd/dangshi-search.service):
 
-    DJANGO_SETTINGS_MODULE=cms.settings.search gunicorn cms.wsgi -w 4
+    DJANGO_SETTINGS_MODULE=cms.settings.search gunicorn -c deploy/gunicorn.conf.py cms.wsgi
 """
 
-from .base import *  # noqa: F403
+from .production import *  # noqa: F403
 
-INSTALLED_APPS = ["search_index", "django.contrib.contenttypes"]
-MIDDLEWARE = ["django.middleware.common.CommonMiddleware", "django.middleware.security.SecurityMiddleware"]
+INSTALLED_APPS = ["search_index", "django.contrib.contenttypes", "csp"]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cms.csp.PathPolicyMiddleware",
+    "cms.ratelimit.RateLimitMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # no forms post here; kept so nothing added later can skip it
+]
 ROOT_URLCONF = "search_index.urls"
 TEMPLATES = []
