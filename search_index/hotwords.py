@@ -1,7 +1,10 @@
-"""Hot words: what members searched most lately (time-decayed), plus editors' pins, minus blocked words.
+"""Hot words: what many members searched lately, as editors approved, pinned or blocked them.
 
-The query log keeps only normalised text and a timestamp. `hot_word_pages()` gives the static builder
-everything it needs to pre-render /hot/<slug>/ pages, so a tap on a hot word needs no search server.
+Searches are logged as cleaned text (no operators, no punctuation) per distinct visitor per day
+(`log_query`); `refresh()` turns the log into 「待审热词」 for editors and stores the public list, the one
+snapshot every page that shows hot words reads (`hot_words()`); tasks.refresh_shown_hot_words asks for
+a site rebuild whenever that list changes. `hot_word_pages()` gives the static builder the words with
+their top results, so a tap on a hot word needs no search server.
 """
 
 from __future__ import annotations
@@ -10,26 +13,38 @@ import hashlib
 import math
 import re
 import time
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count
-from django.db.models.functions import TruncDate
-from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from .analysis import normalize_text
-from .models import MAX_LOGGED_CHARS, HotWordBlock, HotWordPin, QueryLog
+from .models import MAX_LOGGED_CHARS, HotWord, QueryLog, ShownHotWords
 from .suggestions import syllables
 
 HALF_LIFE_DAYS = 7.0
-WINDOW_DAYS = 90
 MAX_HOT_WORDS = 12
 RESULTS_PER_HOT_WORD = 10
 MAX_RAW_QUERY_CHARS = 50  # longer input is a paste, not a search worth counting
+MAX_USER_AGENT_CHARS = 512
+# The visitor key turns over at midnight in Beijing, whatever the server's time zone.
+DAY_ZONE = ZoneInfo("Asia/Shanghai")
+# Where the views keep a copy of the public list; refresh() drops it.
+SHOWN_CACHE_KEY = "search_index:hot_words"
+SHOWN_CACHE_SECONDS = 60
+
 _WORDLIKE = re.compile(r"[0-9a-z\u3400-\u9fff]")
-_LOGGABLE = re.compile(r"^[0-9a-z\u3400-\u9fff ·]+$")
+# Query syntax members type from other search engines; none of it belongs in a hot word.
+_OPERATORS = frozenset({"and", "or", "not"})
+_FIELD_PREFIX = re.compile(r"^[a-z_]+:")  # title:红色 → 红色
+_NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff·]+")  # punctuation, + - * " ( ) and symbols split words
 
 
 def slug_for(word: str) -> str:
@@ -40,25 +55,54 @@ def slug_for(word: str) -> str:
 
 
 def loggable(raw: str) -> str | None:
-    """The text to log for a search, or None: empty, over-long, operator soup and symbols are not logged."""
+    """The text to log for a search, or None: words only, without operators (AND/OR/NOT, +/-, title:) or
+    punctuation; `红色 AND 足迹` → "红色 足迹". Empty, over-long and symbol-only input is not logged."""
     if not raw or len(raw) > MAX_RAW_QUERY_CHARS:
         return None
-    text = " ".join(normalize_text(raw).split())
-    if not text or len(text) > MAX_LOGGED_CHARS or not _LOGGABLE.match(text) or not _WORDLIKE.search(text):
-        return None
-    return text
+    words: dict[str, None] = {}
+    for token in normalize_text(raw).split():
+        for part in _NOT_WORD.split(_FIELD_PREFIX.sub("", token)):
+            if part not in _OPERATORS and _WORDLIKE.search(part):
+                words.setdefault(part, None)
+    text = " ".join(words)
+    return text if text and len(text) <= MAX_LOGGED_CHARS else None
 
 
-def log_query(raw: str) -> bool:
+def today(now: datetime | None = None) -> date:
+    return timezone.localtime(now or timezone.now(), DAY_ZONE).date()
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The searcher's address: REMOTE_ADDR, or with HOT_WORD_TRUSTED_PROXIES proxies in front the address the
+    outermost of them saw (X-Forwarded-For is read from the right; entries further left anyone can write)."""
+    proxies = settings.HOT_WORD_TRUSTED_PROXIES
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies <= 0 or not forwarded:
+        return request.META.get("REMOTE_ADDR", "")
+    return forwarded[-min(proxies, len(forwarded))]
+
+
+def visitor_token(request: HttpRequest, text: str, day: date) -> str:
+    """Tells distinct searchers of `text` on `day` apart and nothing else: an HMAC of address, browser and
+    text under a key made of SECRET_KEY and the day, so it changes daily and links no two of a person's searches."""
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:MAX_USER_AGENT_CHARS]
+    value = f"{client_ip(request)}\n{user_agent}\n{text}"
+    return salted_hmac(f"search_index.hot_words.visitor:{day.isoformat()}", value, algorithm="sha256").hexdigest()[:32]
+
+
+def log_query(request: HttpRequest, raw: str) -> bool:
+    """Count one searcher of `raw` today (once, however often they repeat it); False when it is not loggable."""
     text = loggable(raw)
     if text is None:
         return False
-    QueryLog.objects.create(text=text, created_at=timezone.now())
+    day = today()
+    row = QueryLog(text=text, day=day, visitor=visitor_token(request, text, day))
+    QueryLog.objects.bulk_create([row], ignore_conflicts=True)
     return True
 
 
 # The block list is read at most once per BLOCKED_TTL seconds per process (every suggestion request
-# used to query it); saving or deleting a block in this process drops the copy at once.
+# used to query it); a refresh in this process drops the copy at once.
 BLOCKED_TTL = 60.0
 _blocked_cache: tuple[float, frozenset[str]] | None = None
 
@@ -69,19 +113,16 @@ def blocked_words() -> frozenset[str]:
     cached = _blocked_cache
     if cached is not None and now - cached[0] < BLOCKED_TTL:
         return cached[1]
-    words = frozenset(normalize_text(w) for w in HotWordBlock.objects.values_list("word", flat=True))
+    rows = HotWord.objects.filter(status=HotWord.Status.BLOCKED).values_list("word", flat=True)
+    words = frozenset(normalize_text(w) for w in rows)
     _blocked_cache = (now, words)
     return words
 
 
-def forget_blocked_words(**_kwargs) -> None:
-    """Drop the cached block list (connected to HotWordBlock's post_save/post_delete)."""
+def forget_blocked_words() -> None:
+    """Drop this process's copy of the block list."""
     global _blocked_cache
     _blocked_cache = None
-
-
-post_save.connect(forget_blocked_words, sender=HotWordBlock, dispatch_uid="search_index.blocked_words.save")
-post_delete.connect(forget_blocked_words, sender=HotWordBlock, dispatch_uid="search_index.blocked_words.delete")
 
 
 def is_blocked(text: str, blocked: set[str] | frozenset[str]) -> bool:
@@ -90,27 +131,27 @@ def is_blocked(text: str, blocked: set[str] | frozenset[str]) -> bool:
     return any(b and b in norm for b in blocked)
 
 
-def decayed_counts(now=None, half_life_days: float = HALF_LIFE_DAYS) -> dict[str, float]:
-    """Searches per text over the last WINDOW_DAYS, each day's count weighted by 0.5 ** (age / half-life)."""
-    now = now or timezone.now()
+def decayed_counts(now: datetime | None = None, half_life_days: float = HALF_LIFE_DAYS) -> dict[str, tuple[int, float]]:
+    """Per text over the last HOT_WORD_WINDOW_DAYS days: (distinct visitors, score), the score weighting
+    each day's visitors by 0.5 ** (age / half-life)."""
+    day = today(now)
     rows = (
-        QueryLog.objects.filter(created_at__gte=now - timedelta(days=WINDOW_DAYS))
-        .annotate(day=TruncDate("created_at"))
+        QueryLog.objects.filter(day__gt=day - timedelta(days=settings.HOT_WORD_WINDOW_DAYS))
         .values("text", "day")
         .annotate(n=Count("id"))
     )
-    today = timezone.localdate(now)
-    scores: dict[str, float] = {}
+    counts: dict[str, tuple[int, float]] = {}
     for row in rows:
-        age = max((today - row["day"]).days, 0)
-        scores[row["text"]] = scores.get(row["text"], 0.0) + row["n"] * math.pow(0.5, age / half_life_days)
-    return scores
+        age = max((day - row["day"]).days, 0)
+        visitors, score = counts.get(row["text"], (0, 0.0))
+        counts[row["text"]] = (visitors + row["n"], score + row["n"] * math.pow(0.5, age / half_life_days))
+    return counts
 
 
-def prune_log(now=None) -> int:
+def prune_log(now: datetime | None = None) -> int:
     """Delete log rows older than the window; returns how many."""
-    now = now or timezone.now()
-    deleted, _ = QueryLog.objects.filter(created_at__lt=now - timedelta(days=WINDOW_DAYS)).delete()
+    cutoff = today(now) - timedelta(days=settings.HOT_WORD_WINDOW_DAYS)
+    deleted, _ = QueryLog.objects.filter(day__lte=cutoff).delete()
     return deleted
 
 
@@ -124,26 +165,73 @@ def _has_results(index_dir: Path, word: str) -> bool:
     return result.total > 0 and not result.used_or_fallback
 
 
-def hot_words(limit: int = MAX_HOT_WORDS, index_dir: Path | None = None) -> list[str]:
-    """Pinned words in editor order, then the most searched words that find public content; never blocked ones."""
-    index_dir = Path(index_dir or settings.SEARCH_INDEX_DIR)
+def _review(index_dir: Path, now: datetime | None) -> list[str]:
+    """Bring 待审热词 up to date with the log; returns the approved words members search enough, hottest first.
+
+    A text becomes a hot word once HOT_WORD_MIN_VISITORS distinct visitors searched it in the window and
+    it finds public content; until an editor approves it, it waits as pending (or is approved at once
+    when HOT_WORD_REQUIRE_APPROVAL is off). Pending words that fall below the threshold leave the queue.
+    """
+    threshold = settings.HOT_WORD_MIN_VISITORS
     blocked = blocked_words()
-    words: list[str] = []
-    seen: set[str] = set()
-    for word in HotWordPin.objects.order_by("order", "word").values_list("word", flat=True):
-        norm = normalize_text(word)
-        if norm not in seen and not is_blocked(word, blocked):
-            seen.add(norm)
-            words.append(word)
-    ranked = sorted(decayed_counts().items(), key=lambda kv: (-kv[1], kv[0]))
-    for text, _score in ranked:
-        if len(words) >= limit:
-            break
-        if text in seen or is_blocked(text, blocked) or not _has_results(index_dir, text):
-            continue
-        seen.add(text)
-        words.append(text)
-    return words[:limit]
+    counts = decayed_counts(now)
+    eligible = {
+        text: score
+        for text, (visitors, score) in counts.items()
+        if visitors >= threshold and not is_blocked(text, blocked) and _has_results(index_dir, text)
+    }
+    rows = {normalize_text(row.word): row for row in HotWord.objects.exclude(status=HotWord.Status.BLOCKED)}
+    new_status = HotWord.Status.PENDING if settings.HOT_WORD_REQUIRE_APPROVAL else HotWord.Status.APPROVED
+    HotWord.objects.bulk_create(
+        [HotWord(word=text, status=new_status, visitors=counts[text][0]) for text in eligible if text not in rows],
+        ignore_conflicts=True,  # a block added meanwhile keeps its word
+    )
+    changed = []
+    for norm, row in rows.items():
+        visitors = counts.get(norm, (0, 0.0))[0]
+        status = HotWord.Status.APPROVED if row.status == HotWord.Status.PENDING and new_status == HotWord.Status.APPROVED else row.status
+        if (visitors, status) != (row.visitors, row.status):
+            row.visitors, row.status = visitors, status
+            changed.append(row)
+    HotWord.objects.bulk_update(changed, ["visitors", "status"])
+    HotWord.objects.filter(status=HotWord.Status.PENDING).exclude(word__in=list(eligible)).delete()
+    approved = {
+        normalize_text(w) for w in HotWord.objects.filter(status=HotWord.Status.APPROVED).values_list("word", flat=True)
+    }
+    return [text for text, _score in sorted(eligible.items(), key=lambda kv: (-kv[1], kv[0])) if text in approved]
+
+
+def refresh(index_dir: Path | None = None, now: datetime | None = None, limit: int = MAX_HOT_WORDS) -> dict:
+    """Prune the log, update 待审热词 and store the public list: pinned words in editor order, then the
+    approved words members search most; never a blocked one. Returns {pruned, pending, shown, changed}."""
+    index_dir = Path(index_dir or settings.SEARCH_INDEX_DIR)
+    forget_blocked_words()
+    with transaction.atomic():
+        # One refresh at a time (PostgreSQL row lock; SQLite's write transactions are serial anyway).
+        snapshot = ShownHotWords.objects.select_for_update().filter(pk=1).first() or ShownHotWords(pk=1)
+        pruned = prune_log(now)
+        searched = _review(index_dir, now)
+        blocked = blocked_words()
+        shown: list[str] = []
+        seen: set[str] = set()
+        pins = HotWord.objects.filter(status=HotWord.Status.PINNED).order_by("order", "word").values_list("word", flat=True)
+        for word in [*pins, *searched]:
+            norm = normalize_text(word)
+            if norm not in seen and not is_blocked(word, blocked) and len(shown) < limit:
+                seen.add(norm)
+                shown.append(word)
+        changed = shown != snapshot.words
+        if changed:
+            snapshot.words = shown
+            snapshot.save()
+    cache.delete(SHOWN_CACHE_KEY)
+    pending = HotWord.objects.filter(status=HotWord.Status.PENDING).count()
+    return {"pruned": pruned, "pending": pending, "shown": shown, "changed": changed}
+
+
+def hot_words() -> list[str]:
+    """The public hot words, in order: the list the last refresh stored (empty before the first)."""
+    return list(ShownHotWords.objects.filter(pk=1).values_list("words", flat=True).first() or [])
 
 
 def hot_word_entry(word: str) -> dict:
@@ -161,7 +249,7 @@ def top_results(index_dir: Path, word: str, limit: int = RESULTS_PER_HOT_WORD) -
     ]
 
 
-def hot_word_pages(api_or_index: str | Path | None = None, limit: int = MAX_HOT_WORDS) -> list[dict]:
+def hot_word_pages(api_or_index: str | Path | None = None) -> list[dict]:
     """Hot words with their top results, for pre-rendering /hot/<slug>/ pages.
 
     `api_or_index`: an http(s) URL of this service's /api/hotwords/ (the builder on another machine),
@@ -177,4 +265,4 @@ def hot_word_pages(api_or_index: str | Path | None = None, limit: int = MAX_HOT_
         response.raise_for_status()
         return response.json()
     index_dir = Path(source or settings.SEARCH_INDEX_DIR)
-    return [{**hot_word_entry(w), "results": top_results(index_dir, w)} for w in hot_words(limit, index_dir)]
+    return [{**hot_word_entry(w), "results": top_results(index_dir, w)} for w in hot_words()]

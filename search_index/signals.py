@@ -4,7 +4,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from .tasks import enqueue_index_item, enqueue_rebuild, request_site_rebuild
+from .tasks import enqueue_index_item, enqueue_rebuild, refresh_shown_hot_words
 
 
 def _item_ids_under(page_id: int) -> list[int]:
@@ -73,8 +73,10 @@ def terms_changed(sender, instance, raw=False, **kwargs) -> None:
 
 
 def hot_list_changed(sender, instance, raw=False, **kwargs) -> None:
+    """An editor added, changed or removed a hot word on one of the lists: the public list follows at once
+    (a block takes a word off every page), with a site rebuild when it changed."""
     if not raw:
-        request_site_rebuild("hot-word list changed")
+        refresh_shown_hot_words(f"{sender._meta.verbose_name} {instance.word!r} changed")
 
 
 def connect() -> None:
@@ -84,7 +86,7 @@ def connect() -> None:
 
     from content_models.models import Column, District, LibraryItemPage
 
-    from .models import HotWordBlock, HotWordPin, SearchTerm
+    from .models import REVIEW_LISTS, SearchTerm
 
     page_published.connect(item_changed, dispatch_uid="search_index_published")
     page_unpublished.connect(item_changed, dispatch_uid="search_index_unpublished")
@@ -106,6 +108,7 @@ def connect() -> None:
 
     post_save.connect(terms_changed, sender=SearchTerm, dispatch_uid="search_term_saved")
     post_delete.connect(terms_changed, sender=SearchTerm, dispatch_uid="search_term_deleted")
-    for model in (HotWordPin, HotWordBlock):
+    # The editors' lists only: hotwords.refresh writes through HotWord itself and must not set this off again.
+    for model in REVIEW_LISTS:
         post_save.connect(hot_list_changed, sender=model, dispatch_uid=f"hot_saved_{model.__name__}")
         post_delete.connect(hot_list_changed, sender=model, dispatch_uid=f"hot_deleted_{model.__name__}")

@@ -1,4 +1,5 @@
-"""Queue tasks (backend "queue", drained by `manage.py db_worker --backend queue`): keep the index live."""
+"""Queue tasks (backend "queue", drained by `manage.py db_worker --backend queue`) that keep the index live, and the
+hot-word refresh that asks the site to follow."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django_tasks import task
 
-from . import sync
-from .hotwords import prune_log
+from . import hotwords, sync
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +51,15 @@ def rebuild_index(reason: str = "") -> dict:
     return rebuild(reason)
 
 
-@task(backend="queue")
-def refresh_hot_words() -> dict:
-    """Prune the query log to its window and ask for a site rebuild so the hot-word pages follow."""
-    pruned = prune_log()
-    request_site_rebuild("hot words changed")
-    return {"pruned": pruned}
+def refresh_shown_hot_words(reason: str) -> dict:
+    """Recompute the public hot words (hotwords.refresh) and, when they changed, ask for a site rebuild:
+    the list every page shows changes only together with a rebuild of those pages."""
+    with transaction.atomic():
+        summary = hotwords.refresh()
+        if summary["changed"]:
+            request_site_rebuild(f"hot words changed: {reason}")  # enqueued when the new list is committed
+    logger.info("Hot words refreshed (%s): %s", reason, summary)
+    return summary
 
 
 def request_site_rebuild(reason: str) -> None:

@@ -119,7 +119,7 @@ def run_search(request: HttpRequest) -> tuple[str, dict, SearchResult | None]:
     except IndexNotFoundError:
         return raw, filters, None
     if page == 1 and not any(filters.values()) and result.total:
-        hotwords.log_query(raw)
+        hotwords.log_query(request, raw)
     return raw, filters, result
 
 
@@ -209,30 +209,33 @@ def suggest_api(request: HttpRequest) -> HttpResponse:
 
 
 def _hot_words_cached() -> list[str]:
+    """The public hot words (the stored list), kept a minute per process; a refresh drops this process's copy."""
     from django.core.cache import cache as django_cache
 
-    words = django_cache.get("search_index:hot_words")
+    words = django_cache.get(hotwords.SHOWN_CACHE_KEY)
     if words is None:
         words = hotwords.hot_words()
-        django_cache.set("search_index:hot_words", words, 60)
+        django_cache.set(hotwords.SHOWN_CACHE_KEY, words, hotwords.SHOWN_CACHE_SECONDS)
     return words
 
 
 @require_GET
 def hotwords_api(request: HttpRequest) -> HttpResponse:
-    # The builder asks for this on every site rebuild: a good moment to keep the log to its window.
-    hotwords.prune_log()
-    words = hotwords.hot_words()
-    entries = [hotwords.hot_word_entry(w) for w in words]
+    """The public hot words as stored by the last refresh (the static site is built from this answer, so it is
+    read fresh, never from a cache); with_results=1 adds each word's top results for /hot/<slug>/ pages."""
+    entries = [hotwords.hot_word_entry(w) for w in hotwords.hot_words()]
     if request.GET.get("with_results"):
-        entries = [{**e, "results": hotwords.top_results(index_dir(), e["word"])} for e in entries]
+        try:
+            entries = [{**e, "results": hotwords.top_results(index_dir(), e["word"])} for e in entries]
+        except IndexNotFoundError:
+            return json_response({"error": "搜索索引尚未建立"}, max_age=0, status=503)
     return json_response(entries, max_age=SUGGEST_MAX_AGE)
 
 
 @require_GET
 def hot_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """/hot/<slug>/ served live (the static site pre-renders the same template)."""
-    for word in hotwords.hot_words():
+    """/hot/<slug>/ served live for a word on the public list (the static site pre-renders the same template)."""
+    for word in _hot_words_cached():
         if hotwords.slug_for(word) == slug:
             entry = {**hotwords.hot_word_entry(word), "results": hotwords.top_results(index_dir(), word)}
             return render("hot.html", {"title": word, "page_path": entry["url"], "hot": entry, "type_labels": TYPE_LABELS})
