@@ -151,3 +151,18 @@ def test_a_parallel_build_indexes_exactly_what_one_process_does(tmp_path, corpus
         found_two = search(tmp_path / "two", query)
         assert found_one.total > 0
         assert [(h.key, h.score) for h in found_one.hits] == [(h.key, h.score) for h in found_two.hits]
+
+
+def test_delete_of_a_key_only_a_running_build_holds_is_not_lost(tmp_path):
+    build_index([_doc("news:1", "延安精神")], tmp_path)
+
+    def api_feed():
+        yield _doc("news:1", "延安精神")
+        yield _doc("news:2", "红船精神")
+        # Unpublished while the build reads on: the live generation never had news:2.
+        assert delete_documents(["news:2"], tmp_path) == 0
+        yield _doc("news:3", "长征精神")
+
+    build_index(api_feed(), tmp_path)
+    assert search(tmp_path, "红船精神").total == 0
+    assert index_info(tmp_path)["doc_count"] == 2
