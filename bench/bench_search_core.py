@@ -148,11 +148,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=20210701)
     parser.add_argument("--repeat", type=int, default=5, help="runs of the whole query set")
     parser.add_argument("--index-dir", type=Path, default=None, help="default: a temporary directory")
+    parser.add_argument("--build-repeat", type=int, default=3, help="full builds per configuration (0: none)")
+    parser.add_argument("--build-procs", default="1,auto", help="process counts to build with, e.g. 1,2,auto")
+    parser.add_argument("--update-repeat", type=int, default=5, help="one-document updates timed after the builds")
+    parser.add_argument("--build-only", action="store_true", help="only the index-build and update figures")
     args = parser.parse_args(argv)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        figures = _run(args)
+        figures = {"docs": args.docs} if args.build_only else _run(args)
+        if args.build_repeat > 0:
+            figures["index_build"] = build_figures(args)
     figures["warnings"] = sorted({f"{w.category.__name__}: {str(w.message)[:120]} ({Path(w.filename).name})"
                                   for w in caught if w.category in (DeprecationWarning, SyntaxWarning,
                                                                     PendingDeprecationWarning, FutureWarning)})
@@ -236,6 +242,141 @@ def _run(args: argparse.Namespace) -> dict:
     finally:
         if args.index_dir is None:
             shutil.rmtree(index_dir, ignore_errors=True)
+
+
+# Index-build throughput and one-document updates --------------------------------------------------
+
+
+def build_figures(args: argparse.Namespace) -> dict:
+    """Full-build throughput in characters of analysed text per second: ours with each process count
+    and a plain jieba + Whoosh build of the same documents; then one-document updates.
+
+    Configurations take turns within each round so that load from other users of the machine falls
+    on all of them alike; each figure is the median of `--build-repeat` builds. CPU seconds
+    (this process plus its helpers) are shown as well: unlike wall time, they hardly move with the
+    machine's load. The plain build has no suggestion table or meta.json, ours writes both.
+    """
+    import os
+
+    import jieba
+
+    from search_index.analysis import get_dictionary
+    from search_index.indexer import build_index, default_processes
+    from search_index.schema import TEXT_FIELDS, to_fields
+
+    get_dictionary().tokenizer  # noqa: B018 - load jieba's dictionary before the clock starts
+    jieba.initialize()  # the plain build's global tokenizer
+    docs = make_docs(args.docs, args.seed)
+    chars = sum(len(to_fields(doc).get(name, "")) for doc in docs for name in TEXT_FIELDS)
+    counts = [default_processes(chars) if p.strip() == "auto" else int(p) for p in args.build_procs.split(",")]
+    builders = {f"ours_{n}_processes": (lambda path, n=n: build_index(docs, path, procs=n)) for n in dict.fromkeys(counts)}
+    builders["plain_jieba_whoosh_1_process"] = lambda path: _plain_build(docs, path)
+    runs: dict[str, list[dict]] = {name: [] for name in builders}
+    for _ in range(args.build_repeat):
+        for name, build in builders.items():
+            runs[name].append(_timed_build(build, chars))
+    out: dict = {
+        "docs": len(docs),
+        "text_chars": chars,
+        "cores": len(os.sched_getaffinity(0)),
+        "default_processes": default_processes(chars),
+        "repeats": args.build_repeat,
+    }
+    for name, samples in runs.items():
+        out[name] = {
+            "processes": samples[0]["processes"],
+            "chars_per_s_median": round(statistics.median(chars / s["wall_s"] for s in samples)),
+            "wall_s_median": round(statistics.median(s["wall_s"] for s in samples), 2),
+            "chars_per_cpu_s_median": round(statistics.median(chars / s["cpu_s"] for s in samples)),
+            "wall_s_runs": [s["wall_s"] for s in samples],
+            "load_avg_1min_runs": [s["load"] for s in samples],
+        }
+    out["update_one_doc"] = _update_figures(docs, args.update_repeat)
+    return out
+
+
+def _timed_build(build, chars: int) -> dict:
+    """Wall and CPU seconds (this process and the helpers it waited for) of one build into a new directory."""
+    import os
+    import resource
+
+    path = Path(tempfile.mkdtemp(prefix="bench-build-"))
+    try:
+        load = os.getloadavg()[0]
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu, wall = time.process_time(), time.perf_counter()
+        report = build(path)
+        wall = time.perf_counter() - wall
+        cpu = time.process_time() - cpu
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu += (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "load": round(load, 1),
+            "processes": getattr(report, "processes", 1)}
+
+
+def _plain_build(docs: list[dict], path: Path) -> None:
+    """The baseline: jieba's own Whoosh analyzer (cut_for_search, lowercase, stop words, stemming) on
+    the same fields, boosts and stored values, one Whoosh writer, optimised to one segment."""
+    from jieba.analyse import ChineseAnalyzer
+    from whoosh import index
+    from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+
+    from search_index.schema import FIELD_BOOSTS, TEXT_FIELDS, to_fields
+
+    analyzer = ChineseAnalyzer()
+    text = {name: TEXT(analyzer=analyzer, stored=name in ("title", "people", "tags"), phrase=True,
+                       field_boost=FIELD_BOOSTS.get(name, 1.0)) for name in TEXT_FIELDS}
+    schema = Schema(key=ID(stored=True, unique=True), type=ID(stored=True, sortable=True),
+                    columns=KEYWORD(stored=True, commas=True, scorable=False), district=ID(stored=True, sortable=True),
+                    date=ID(stored=True, sortable=True), excerpt=STORED(), url=STORED(), cover=STORED(), **text)
+    writer = index.create_in(str(path), schema).writer(limitmb=128)
+    for doc in docs:
+        writer.add_document(**{k: v for k, v in to_fields(doc).items() if k in schema})
+    writer.commit(optimize=True)
+
+
+def _update_figures(docs: list[dict], repeat: int) -> dict:
+    """One-document updates on a built index: seconds until search() finds the new title (polled from
+    another thread, first query on the new snapshot included) and until update_documents() returns;
+    and a delete of a key the index does not hold, as sync_item makes before each update."""
+    import threading
+
+    from search_index.indexer import build_index, delete_documents, update_documents
+    from search_index.query import search
+
+    path = Path(tempfile.mkdtemp(prefix="bench-update-"))
+    try:
+        build_index(docs, path)
+        search(path, "四个自信")
+        searchable, returned, missing_delete = [], [], []
+
+        def update(doc: dict, done: list[float]) -> None:
+            update_documents([doc], path)
+            done.append(time.perf_counter())
+
+        for i in range(repeat):
+            word = f"蜂鸟{i}号"
+            done: list[float] = []
+            started = time.perf_counter()
+            worker = threading.Thread(target=update, args=(dict(docs[i], title=f"{word}学习读本"), done))
+            worker.start()
+            while not search(path, word).total:
+                time.sleep(0.005)
+            searchable.append(time.perf_counter() - started)
+            worker.join()
+            returned.append(done[0] - started)
+            t0 = time.perf_counter()
+            delete_documents([f"news:missing{i}"], path)
+            missing_delete.append(time.perf_counter() - t0)
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+    return {"docs": len(docs), "repeats": repeat,
+            "searchable_s_median": round(statistics.median(searchable), 3),
+            "update_returns_s_median": round(statistics.median(returned), 3),
+            "delete_missing_key_s_median": round(statistics.median(missing_delete), 3),
+            "searchable_s_runs": [round(x, 3) for x in searchable]}
 
 
 if __name__ == "__main__":
