@@ -12,11 +12,13 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from math import log
 from pathlib import Path
 from typing import NamedTuple
 
 import jieba
 import zhconv
+from jieba import finalseg
 from whoosh.analysis import Analyzer, Token, Tokenizer
 
 # Imported from its defining module: the wesh fork no longer re-exports it from whoosh.analysis.
@@ -140,6 +142,8 @@ class Dictionary:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # word -> its sub-words as (text, offset), or None when the word is not indexed at all.
     _words: dict[str, tuple[tuple[str, int], ...] | None] = field(default_factory=dict, repr=False)
+    # dictionary word -> log(frequency / total), as jieba's route calculation computes it.
+    _log_freq: dict[str, float] = field(default_factory=dict, repr=False)
 
     @property
     def tokenizer(self) -> jieba.Tokenizer:
@@ -148,6 +152,72 @@ class Dictionary:
                 if self._tokenizer is None:
                     self._tokenizer = _tokenizer_with_terms(self.terms)
         return self._tokenizer
+
+    def cut(self, text: str) -> Iterator[str]:
+        """The words of jieba's `Tokenizer.cut(text, HMM=True)` (jieba 0.42.1), about twice as fast.
+
+        jieba spends most of its time building a dict of lists for each block's word graph, then
+        a generator of tuples per character taking log() of every candidate again. The same
+        dynamic programme is run here in one backward pass with the logs remembered; candidates
+        and tie-breaks are jieba's, so the words are identical (tests compare the two).
+        """
+        for block in _JIEBA_HAN.split(text):
+            if not block:
+                continue
+            if _JIEBA_HAN.match(block):
+                yield from self._cut_block(block)
+            else:
+                for piece in _JIEBA_SKIP.split(block):
+                    if _JIEBA_SKIP.match(piece):
+                        yield piece
+                    else:
+                        yield from piece
+
+    def _cut_block(self, sentence: str) -> Iterator[str]:
+        tokenizer = self.tokenizer
+        freq = tokenizer.FREQ
+        log_freq = self._log_freq
+        if len(log_freq) >= _MAX_MEMOISED_WORDS:
+            log_freq.clear()
+        log_total = log(tokenizer.total)
+        n = len(sentence)
+        # score[i]: best log probability of sentence[i:]; last[i]: last index of its first word.
+        score = [0.0] * (n + 1)
+        last = list(range(n))
+        for start in range(n - 1, -1, -1):
+            best: float | None = None
+            end = start + 1
+            frag = sentence[start]
+            while end <= n and frag in freq:
+                if freq[frag]:
+                    weight = log_freq.get(frag)
+                    if weight is None:
+                        weight = log_freq[frag] = log(freq[frag]) - log_total
+                    value = weight + score[end]
+                    # jieba takes max() of (value, end) tuples: on equal values the longer word wins.
+                    if best is None or value >= best:
+                        best = value
+                        last[start] = end - 1
+                end += 1
+                frag = sentence[start:end]
+            if best is None:
+                best = log(freq.get(sentence[start]) or 1) - log_total + score[start + 1]
+            score[start] = best
+        # Runs of single characters go to jieba's HMM, as in jieba's __cut_DAG.
+        buf = ""
+        x = 0
+        while x < n:
+            y = last[x] + 1
+            if y - x == 1:
+                buf += sentence[x]
+            else:
+                if buf:
+                    yield from _flush_singles(buf, freq)
+                    buf = ""
+                yield sentence[x:y]
+            x = y
+        if buf:
+            yield from _flush_singles(buf, freq)
 
     def word_parts(self, word: str) -> tuple[tuple[str, int], ...] | None:
         """None for a stop word or punctuation; else the sub-words of `word` with their offsets.
@@ -178,6 +248,21 @@ class Dictionary:
             self._words.clear()
         self._words[word] = parts
         return parts
+
+
+# jieba's own block and skip patterns (jieba.re_han_default, jieba.re_skip_default).
+_JIEBA_HAN = jieba.re_han_default
+_JIEBA_SKIP = jieba.re_skip_default
+
+
+def _flush_singles(buf: str, freq: dict[str, int]) -> Iterator[str]:
+    """A run of characters the word graph left single: one word, jieba's HMM, or each character."""
+    if len(buf) == 1:
+        yield buf
+    elif not freq.get(buf):
+        yield from finalseg.cut(buf)
+    else:
+        yield from buf
 
 
 _base_lock = threading.Lock()
@@ -268,7 +353,7 @@ def analyze(text: str, dictionary: Dictionary, *, search_mode: bool) -> Iterator
     word_parts = dictionary.word_parts
     pos = 0
     offset = 0
-    for word in dictionary.tokenizer.cut(normalized, HMM=True):
+    for word in dictionary.cut(normalized):
         start = offset
         offset += len(word)
         parts = word_parts(word)

@@ -62,3 +62,25 @@ def test_extra_runtime_term_changes_cutting_and_version():
     assert dictionary_version(["红色物业"]) == extended.version
     # Stable: same terms in any order and spelling variant give the same version.
     assert dictionary_version(["紅色物業", "红色物业"]) == extended.version
+
+
+def test_our_word_graph_cuts_exactly_like_jieba(corpus):
+    texts = [doc[name] for doc in corpus for name in ("title", "people", "summary", "body")]
+    texts += [
+        # Unknown names and runs of single characters go through jieba's HMM.
+        "王建国明天去长春市南关区党群服务中心，赵一曼的侄孙女赵小曼也来了。",
+        "结婚的和尚未结婚的都来参加三会一课",
+        "小明硕士毕业于中国科学院计算所，后在日本京都大学深造",
+        # Digits, Latin, symbols jieba keeps together, spaces and line breaks.
+        "2021年7月1日 c++ 3.14% e-mail a.b_c #党史 100%\r\n第3集",
+        "的的的的的的",
+        # Two cuts of exactly equal probability (上划 and 划上 are equally frequent): jieba keeps
+        # the longer first word.
+        "上划上",
+        "专精专",
+        "",
+    ]
+    for dictionary in (get_dictionary(), get_dictionary(["红色物业", "三会一课制度"])):
+        for text in texts:
+            normalized = normalize_text(text)
+            assert list(dictionary.cut(normalized)) == list(dictionary.tokenizer.cut(normalized, HMM=True)), text
