@@ -33,6 +33,7 @@ from whoosh.index import LockError
 from . import suggestions
 from .analysis import (
     ANALYZER_VERSION,
+    dictionary_for_terms,
     dictionary_version,
     effective_terms,
     version_of_terms,
@@ -292,6 +293,9 @@ def build_index(
             ix = whoosh_index.create_in(str(generation), build_schema(terms))
             fields_list, repeats, count = _read_docs(docs)
             text_chars = sum(map(_text_chars, fields_list))
+            # Loaded before the helpers fork, so they share it instead of each reading jieba's
+            # dictionary again (~1 s apiece).
+            _ = dictionary_for_terms(terms).tokenizer
             used = _add_in_parallel(
                 ix, generation, fields_list, procs or default_processes(text_chars), limitmb, lock_timeout
             )
