@@ -24,7 +24,7 @@ class Chromium:
     """One headless chromium with one page, driven command by command."""
 
     def __init__(self, binary: str) -> None:
-        self.profile = tempfile.TemporaryDirectory(prefix="chromium-profile-")
+        self.profile = tempfile.TemporaryDirectory(prefix="chromium-profile-", ignore_cleanup_errors=True)
         commands_read, self._commands = os.pipe()
         self._replies, replies_write = os.pipe()
 
