@@ -88,9 +88,10 @@ TRUSTED_PROXY_NETWORKS = [
 ]
 
 # Application-level rate limits (cms.ratelimit): a list of {"path", "requests", "seconds"[, "method"]}; empty
-# here (development, tests), set in production.py and search.py. Counted in the cache RATE_LIMIT_CACHE.
+# here (development, tests), set in production.py (search nodes too). Counted in a SQLite file every worker
+# process of the machine shares.
 RATE_LIMITS: list[dict] = []
-RATE_LIMIT_CACHE = "default"
+RATE_LIMIT_STORE = VAR_DIR / "ratelimit.sqlite3"
 
 # Content-Security-Policy (django-csp; the policies and why are in cms/csp.py): strict on the members' pages,
 # with the theme's inlined CSS allowed by its hash; Wagtail's needs on the editors' paths.

@@ -1,6 +1,6 @@
 """Production behind nginx: secrets and hosts from the environment (deploy/env.example), PostgreSQL via
-DATABASE_URL, HTTPS-only cookies and HSTS, WhiteNoise for the admin's static files, shared rate-limit
-counters, JSON logs. `manage.py check --deploy` is clean with deploy/env.example's variables."""
+DATABASE_URL, HTTPS-only cookies and HSTS, WhiteNoise for the admin's static files, rate limits, JSON
+logs. `manage.py check --deploy` is clean with deploy/env.example's variables."""
 
 import copy
 import os
@@ -44,19 +44,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Per-process memory for Wagtail's small caches; a database table (`manage.py createcachetable`) for what every
-# worker and machine must share: the rate-limit counters.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "shared": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "dangshi_shared_cache",
-        # Expired counters are dropped when the table passes this size; keep it above the clients of one window.
-        "OPTIONS": {"MAX_ENTRIES": 50_000, "CULL_FREQUENCY": 4},
-    },
-}
-RATE_LIMIT_CACHE = "shared"
-# Per client address (a household or a community centre can share one). nginx's limit_req is stricter per second.
+# Per client address (a household or a community centre can share one), counted per machine (cms/ratelimit.py).
+# nginx's limit_req is stricter per second.
 RATE_LIMITS = [
     {"path": "/search/", "requests": 120, "seconds": 60},
     {"path": "/api/search/", "requests": 120, "seconds": 60},

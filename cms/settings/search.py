@@ -1,7 +1,7 @@
 """A search-only server: /search/, /api/search/, /api/suggest/, /api/hotwords/, /hot/<slug>/ and nothing else.
 
 Needs only SEARCH_INDEX_DIR (a copy or shared mount of the index the CMS's worker builds) and the
-database holding the query log, the editors' hot-word lists and the shared rate-limit counters.
+database holding the query log and the editors' hot-word lists.
 Production's hardening, rate limits and JSON logs apply (same environment file as the CMS host); run as
 many as traffic needs (deploy/systemd/dangshi-search.service):
 

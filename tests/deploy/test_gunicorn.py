@@ -100,8 +100,7 @@ def servers(django_db_setup, django_db_blocker, production_env, tmp_path_factory
     """The CMS host and one search node on the test database, admin static files collected into a fresh folder."""
     var = tmp_path_factory.mktemp("var")
     env = production_env(var, DATABASE_URL=database_url_of_this_run())
-    for command in (["collectstatic", "--noinput", "-v0"], ["createcachetable"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=REPO_ROOT, env=env, check=True, timeout=300)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=REPO_ROOT, env=env, check=True, timeout=300)
     cms = start(env, var / "cms.log")
     try:
         search = start({**env, "DJANGO_SETTINGS_MODULE": "cms.settings.search"}, var / "search.log")

@@ -4,7 +4,6 @@ per client address behind the trusted proxy, only on the rules' paths and method
 import json
 
 import pytest
-from django.core.cache import caches
 
 # The production rules, scaled down so a test needs a handful of requests.
 RULES = [
@@ -18,11 +17,10 @@ NEIGHBOUR = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.8"}
 
 
 @pytest.fixture
-def limited(settings, db):
+def limited(settings, db, tmp_path):
     settings.RATE_LIMITS = RULES
-    caches[settings.RATE_LIMIT_CACHE].clear()
-    yield settings
-    caches[settings.RATE_LIMIT_CACHE].clear()
+    settings.RATE_LIMIT_STORE = tmp_path / "ratelimit.sqlite3"
+    return settings
 
 
 def test_the_search_api_answers_429_json_in_chinese_with_retry_after(client, limited):
