@@ -200,12 +200,10 @@ def _write_segment(generation: str, chunk_no: int, limitmb: int) -> Any:
     """
     ix = whoosh_index.open_dir(generation)
     writer = ix.writer(_lk=False, limitmb=limitmb)
-    try:
-        for fields in _build_chunks[chunk_no]:
-            writer.add_document(**fields)
-    except BaseException:
-        writer.cancel()
-        raise
+    # No cancel() on an error: it would delete the temporary folder all the processes share,
+    # failing the others with a misleading error; the caller removes the whole generation.
+    for fields in _build_chunks[chunk_no]:
+        writer.add_document(**fields)
     return writer._finalize_segment()
 
 

@@ -166,3 +166,26 @@ def test_delete_of_a_key_only_a_running_build_holds_is_not_lost(tmp_path):
     build_index(api_feed(), tmp_path)
     assert search(tmp_path, "红船精神").total == 0
     assert index_info(tmp_path)["doc_count"] == 2
+
+
+def test_a_failing_helper_fails_the_build_with_its_own_error_and_the_live_index_stays(tmp_path, monkeypatch):
+    from whoosh.writing import SegmentWriter
+
+    build_index([_doc("news:1", "延安精神")], tmp_path)
+    live = current_generation(tmp_path)
+    add_document = SegmentWriter.add_document
+
+    def failing(self, **fields):
+        if fields["key"] == "news:180":  # in the second run, which the forked helper indexes
+            raise RuntimeError("磁盘已满")
+        return add_document(self, **fields)
+
+    monkeypatch.setattr(SegmentWriter, "add_document", failing)
+    docs = [_doc(f"news:{i}", f"长征精神第{i}讲") for i in range(2, 200)]
+    with pytest.raises(RuntimeError, match="磁盘已满"):
+        build_index(docs, tmp_path, procs=2)
+
+    assert current_generation(tmp_path) == live
+    assert [p for p in tmp_path.iterdir() if p.name.startswith("gen-")] == [live]
+    assert [h.key for h in search(tmp_path, "延安精神").hits] == ["news:1"]
+    assert not index_info(tmp_path)["building"]
