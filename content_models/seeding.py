@@ -197,7 +197,8 @@ class Seeder:
                 body=(
                     f"<p>{day.year}年{day.month}月{day.day}日，{district.name}{action}。</p>"
                     f"<p>活动中，老党员们结合亲身经历，讲述了{rng.choice(data.BOOK_TOPICS)}的感人故事。"
-                    "大家表示，要以史为鉴、开创未来，把学习成果转化为服务群众的实际行动。</p>"
+                    "大家表示，要以史为鉴、开创未来，深入学习贯彻习近平新时代中国特色社会主义思想，"
+                    "把学习成果转化为服务群众的实际行动。</p>"
                 ),
                 cover=self.cover(i),
             )

@@ -40,6 +40,10 @@ def _slugs(rows: Iterable[dict] | None) -> list[str]:
     return [row["slug"] for row in rows or [] if isinstance(row, dict) and row.get("slug")]
 
 
+def _names(rows: Iterable[dict | None]) -> list[str]:
+    return [str(row["name"]) for row in rows if isinstance(row, dict) and row.get("name")]
+
+
 def _date(item: dict) -> str:
     value = item.get("date") or (item.get("last_published_at") or "")
     return str(value)[:10] if value else ""
@@ -66,6 +70,8 @@ def _base(item: dict, item_type: str) -> dict:
         "columns": _slugs(item.get("columns")),
         "district": district.get("slug") or "" if isinstance(district, dict) else "",
         "tags": [str(t) for t in item.get("tags") or []],
+        # Searchable names of the shelves the item is on: 四个自信 finds the 四个自信 column's items.
+        "labels": _names([*(item.get("columns") or []), district]),
         "date": _date(item),
         "url": item.get("site_path") or "",
         "cover": cover_url(item.get("cover")),

@@ -5,6 +5,7 @@ Document keys (all but key/type optional):
     type     "ebook" | "periodical" | "issue" | "series" | "episode" | "site" | "news" | other slug
     title, people (authors / speakers), summary, body (plain text: body / transcript / contents)
     columns  ["sige-zixin", ...] column slugs;  district "nanguan" or "";  tags [str]
+    labels   ["四个自信", "南关区"]: the names of its columns and district, searched like tags
     date     "2021-07-01" or "";  url "/books/12/";  cover "/media/...webp" or ""
 """
 
@@ -18,9 +19,11 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import ChineseAnalyzer
 
-# Fields searched for each query word, with the boost applied at index time.
-TEXT_FIELDS: tuple[str, ...] = ("title", "people", "tags", "summary", "body")
-FIELD_BOOSTS = {"title": 3.0, "people": 1.5, "tags": 1.5, "summary": 1.0, "body": 1.0}
+# Fields searched for each query word, with the boost applied at index time. A column or district
+# name says which shelf an item is on: more than a mention in its text, less than its own tags,
+# which an editor chose for this one item.
+TEXT_FIELDS: tuple[str, ...] = ("title", "people", "tags", "labels", "summary", "body")
+FIELD_BOOSTS = {"title": 3.0, "people": 1.5, "tags": 1.5, "labels": 1.2, "summary": 1.0, "body": 1.0}
 
 KNOWN_TYPES = ("ebook", "periodical", "issue", "series", "episode", "site", "news")
 
@@ -49,6 +52,7 @@ def build_schema(terms: Iterable[str]) -> Schema:
         title=text(FIELD_BOOSTS["title"], stored=True),
         people=text(FIELD_BOOSTS["people"], stored=True),
         tags=text(FIELD_BOOSTS["tags"], stored=True),
+        labels=text(FIELD_BOOSTS["labels"], stored=True),
         summary=text(FIELD_BOOSTS["summary"], stored=False),
         body=text(FIELD_BOOSTS["body"], stored=False),
         excerpt=STORED(),
@@ -100,6 +104,7 @@ def to_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
     summary = _text(doc, "summary", where)
     body = _text(doc, "body", where)
     tags = _string_list(doc, "tags", where)
+    labels = _string_list(doc, "labels", where)
     fields: dict[str, Any] = {
         "key": key,
         "type": doc_type,
@@ -109,6 +114,7 @@ def to_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
         "title": _text(doc, "title", where),
         "people": _text(doc, "people", where),
         "tags": "\n".join(tags),
+        "labels": "\n".join(labels),
         "summary": summary,
         "body": body,
         "excerpt": (summary + "\n" + body)[:EXCERPT_CHARS].strip(),
