@@ -1,45 +1,62 @@
-"""The suggestion table: title words, titles, people and hot terms keyed by Chinese prefix and pinyin.
+"""The suggestion table (suggest.json beside each index generation): the words of every searched field,
+people, tags, column and district names, whole titles and dictionary terms, keyed by Chinese prefix, full
+pinyin and pinyin initials, so suggest() is a bisect, not a search.
 
-Built beside each index generation (suggest.json) so suggest() is a bisect, not a search; also the
-vocabulary for "您是不是要找" pinyin corrections.
+It is also the bounded vocabulary 「您是不是要找」 draws on (corrections.py): exact, initial and fuzzy
+pinyin and near spellings are bisects over sorted key lists, never a walk over the index's terms.
 """
 
 from __future__ import annotations
 
+import gc
 import heapq
 import json
 import os
 import re
 import secrets
 import threading
-from bisect import bisect_left
-from collections import Counter
-from dataclasses import dataclass, field
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pypinyin import lazy_pinyin
+from whoosh.support.levenshtein import distance
 
-from .analysis import analyze, dictionary_for_terms, normalize_text
+from .analysis import normalize_text
+from .schema import FIELD_BOOSTS, TEXT_FIELDS
 
 TABLE_FILE = "suggest.json"
-DOCS_FILE = "suggest-docs.json"  # per-document contributions, so updates re-analyse only what changed
-TABLE_FORMAT = 1
+DOCS_FILE = "suggest-docs.json"  # per-document titles and names, so updates re-read only what changed
+WORDS_FILE = "suggest-words.json"  # per-segment words, so updates read only the new segments' terms
+TABLE_FORMAT = 2
 
-# Entry kinds, in the order they are offered: hot/dictionary terms first, then words from
-# titles and tags, then people, then whole titles.
-KIND_TERM, KIND_WORD, KIND_PERSON, KIND_TITLE = 0, 1, 2, 3
+# Entry kinds, in the order they are offered: dictionary terms first, then words of any searched
+# field, then names (people, tags, columns, districts), then whole titles.
+KIND_TERM, KIND_WORD, KIND_NAME, KIND_TITLE = 0, 1, 2, 3
 
 MAX_TITLE_CHARS = 40
-MAX_WORD_CHARS = 12
+# The most frequent words are kept: a corpus of book contents can hold far more distinct words than
+# anyone types, and the table is reloaded after every update.
+MAX_WORDS = 30_000
 # A prefix like "s" matches a large share of all pinyin keys; ranking looks at this many
 # matches at most so the worst case stays well under 10 ms.
 MAX_SCANNED = 20000
+# Near spellings are looked for among at most this many keys sharing each half of the typed key.
+MAX_SPELLING_CANDIDATES = 100
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
+_HAN_WORD = re.compile(r"[\u3400-\u9fff]{2,30}")  # 30: the longest dictionary term
+_LATIN_WORD = re.compile(r"[a-z]{3,20}")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
-_PEOPLE_SPLIT = re.compile(r"[,，、;；/|\s]+")
+_NAMES_SPLIT = re.compile(r"[,，、;；/|\s]+")
 _PREFIX_NOISE = re.compile(r"[\s'’·]+")
+_SCRIPT_RUN = re.compile(r"[\u3400-\u9fff]+|[a-z]+")
+# Pinyin confusions common in Northeastern speech and phone typing: zh/z, ch/c, sh/s, -ng/-n, n/l.
+# Folded on the whole key (syllable boundaries are unknown in what was typed), the same on both sides.
+_FOLDS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("ng", "n"), ("n", "l"))
 
 
 def syllables(text: str) -> list[str]:
@@ -52,97 +69,163 @@ def syllables(text: str) -> list[str]:
     return result
 
 
-def fuzzy_syllable(syllable: str) -> str:
-    """Fold the pinyin confusions common in Northeastern speech and typing: zh/z, ch/c, sh/s, n/l,
-    and -ing/-in, -eng/-en, -ang/-an."""
-    s = syllable
-    if s[:2] in ("zh", "ch", "sh"):
-        s = s[0] + s[2:]
-    if s.startswith("n") and s != "ng":
-        s = "l" + s[1:]
-    for long, short in (("ing", "in"), ("eng", "en"), ("ang", "an")):
-        if s.endswith(long):
-            s = s[: -len(long)] + short
-            break
-    return s
+def han_syllables(run: str) -> list[str]:
+    """One toneless syllable per character of a run of Chinese characters ("" where pypinyin has none),
+    read in context so 银行 is yin hang."""
+    return [s.lower() for s in lazy_pinyin(run, errors=lambda chars: [""] * len(chars))]
 
 
-def _people_names(people: str) -> list[str]:
-    return [name for name in _PEOPLE_SPLIT.split(people) if 2 <= len(name) <= 12]
+def typed_units(text: str) -> list[tuple[str, str]]:
+    """What a member typed as (letters, character) units: a Chinese character with its syllable,
+    each Latin letter on its own with "" — 延an is [("yan", "延"), ("a", ""), ("n", "")]."""
+    units: list[tuple[str, str]] = []
+    for run in _SCRIPT_RUN.findall(text):
+        if _HAN.match(run):
+            units += list(zip(han_syllables(run), run, strict=True))
+        else:
+            units += [(letter, "") for letter in run]
+    return units
 
 
-def _doc_contribution(stored: dict, dictionary: Any) -> list[Any]:
-    """What one document adds to the table: [normalised title, title, title/tag words, people]."""
-    title = (stored.get("title") or "").strip()
-    words = set()
-    for source in (title, stored.get("tags") or ""):
-        for word in analyze(source, dictionary, search_mode=True):
-            if 2 <= len(word.text) <= MAX_WORD_CHARS and _HAN.search(word.text):
-                words.add(word.text)
-    people = sorted({normalize_text(n) for n in _people_names(stored.get("people") or "")})
-    return [normalize_text(title)[:MAX_TITLE_CHARS] if title else "", title[:MAX_TITLE_CHARS], sorted(words), people]
+def fold(key: str) -> str:
+    """A pinyin key with the usual confusions folded away: zhongguo and zongguo fold alike."""
+    for long, short in _FOLDS:
+        key = key.replace(long, short)
+    return key
 
 
-def _load_contributions(generation: Path) -> dict[str, list[Any]] | None:
+def contains_in_order(word: str, chars: str) -> bool:
+    """Whether every character of `chars` occurs in `word`, in this order."""
+    rest = iter(word)
+    return all(ch in rest for ch in chars)
+
+
+# --- building --------------------------------------------------------------------------------
+
+
+def _names(stored: dict) -> list[str]:
+    """People, tags, column and district names of a stored document, normalised: whole phrases an
+    editor chose, which the analyzer may have cut into several words (基层动态 → 基层 动态)."""
+    lines = (stored.get("tags") or "").split("\n") + (stored.get("labels") or "").split("\n")
+    raw = _NAMES_SPLIT.split(stored.get("people") or "") + lines
+    names = {normalize_text(n).strip() for n in raw}
+    return sorted(n for n in names if 2 <= len(n) <= 12)
+
+
+def _doc_contribution(stored: dict) -> list[Any]:
+    """What one document adds besides its words: [normalised title, title, names]."""
+    title = (stored.get("title") or "").strip()[:MAX_TITLE_CHARS]
+    return [normalize_text(title) if title else "", title, _names(stored)]
+
+
+def _read_json(path: Path) -> Any:
     try:
-        data = json.loads((generation / DOCS_FILE).read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
 
 
-def _contributions(ix: Any, generation: Path, dictionary: Any, changed_keys: list[str] | None) -> dict[str, list[Any]]:
-    """Per-document contributions: only `changed_keys` are re-analysed when the sidecar file exists.
-
-    jieba over every title was ~2 s per incremental update at 12,000 documents; now an update
-    analyses just the documents it touched.
-    """
-    contribs = _load_contributions(generation) if changed_keys is not None else None
-    with ix.searcher() as searcher:
-        if contribs is None:
-            contribs = {}
-            for stored in searcher.reader().all_stored_fields():
-                contribs[stored["key"]] = _doc_contribution(stored, dictionary)
-        else:
-            for key in changed_keys:
-                stored = searcher.document(key=key)
-                if stored is None:
-                    contribs.pop(key, None)
-                else:
-                    contribs[key] = _doc_contribution(stored, dictionary)
+def _contributions(searcher: Any, generation: Path, changed_keys: list[str] | None) -> dict[str, list[Any]]:
+    """Per-document contributions: only `changed_keys` are re-read when the sidecar file exists."""
+    saved = _read_json(generation / DOCS_FILE) if changed_keys is not None else None
+    if isinstance(saved, dict) and saved.get("format") == TABLE_FORMAT:
+        contribs = saved["docs"]
+        for key in changed_keys or ():
+            stored = searcher.document(key=key)
+            if stored is None:
+                contribs.pop(key, None)
+            else:
+                contribs[key] = _doc_contribution(stored)
+    else:
+        contribs = {stored["key"]: _doc_contribution(stored) for stored in searcher.reader().all_stored_fields()}
+    _write_atomic(generation, DOCS_FILE, json.dumps({"format": TABLE_FORMAT, "docs": contribs},
+                                                    ensure_ascii=False, separators=(",", ":")))
     return contribs
 
 
-def _collect_entries(ix: Any, generation: Path, terms: list[str], changed_keys: list[str] | None) -> dict[str, list[Any]]:
-    """text -> [display, kind, weight] from the documents' contributions and the dictionary terms."""
-    dictionary = dictionary_for_terms(terms)
-    contribs = _contributions(ix, generation, dictionary, changed_keys)
-    _write_atomic(generation, DOCS_FILE, json.dumps(contribs, ensure_ascii=False, separators=(",", ":")))
-    word_df: Counter[str] = Counter()
-    people_df: Counter[str] = Counter()
-    titles: dict[str, str] = {}
-    for title_norm, title, words, people in contribs.values():
-        if title_norm:
-            titles.setdefault(title_norm, title)
-        word_df.update(words)
-        people_df.update(people)
-    term_df = {}
-    with ix.searcher() as searcher:
-        reader = searcher.reader()
-        for term in terms:
-            df = sum(reader.doc_frequency(f, term) for f in ("title", "tags", "summary", "body"))
-            if df:
-                term_df[term] = df
+def _segment_words(leaf: Any) -> list[list[Any]]:
+    """[word, weight, field, first docnum] for each word in one segment's searched fields.
 
+    Weight is the field-boosted document frequency; the field and docnum are a witness that the
+    word is still in a live document, so deletions are checked without reading posting lists.
+    """
+    found: dict[str, list[Any]] = {}
+    for fieldname in TEXT_FIELDS:
+        boost = FIELD_BOOSTS[fieldname]
+        for raw, info in leaf.iter_field(fieldname):
+            word = raw.decode("utf-8")
+            if not (_HAN_WORD.fullmatch(word) or _LATIN_WORD.fullmatch(word)):
+                continue
+            row = found.get(word)
+            if row is None:
+                found[word] = [word, info.doc_frequency() * boost, fieldname, info.min_id()]
+            else:
+                row[1] += info.doc_frequency() * boost
+    return list(found.values())
+
+
+def _is_live(leaf: Any, word: str, fieldname: str, first: int) -> bool:
+    if not leaf.is_deleted(first):
+        return True
+    # Postings of a segment reader skip deleted documents.
+    return any(leaf.postings(f, word).is_active() for f in TEXT_FIELDS if (f, word) in leaf)
+
+
+def _vocabulary(reader: Any, generation: Path) -> dict[str, float]:
+    """Word -> weight over the live documents of every segment.
+
+    A segment's terms never change, so they are read once per segment (the sidecar remembers them);
+    an update reads only its own small segment. Words of deleted documents are dropped, so an
+    unpublished item's words stop being suggested with the update that removes it.
+    """
+    saved = _read_json(generation / WORDS_FILE)
+    cached = saved.get("segments", {}) if isinstance(saved, dict) and saved.get("format") == TABLE_FORMAT else {}
+    segments: dict[str, list[list[Any]]] = {}
+    weights: dict[str, float] = {}
+    for leaf, _offset in reader.leaf_readers():
+        segment = leaf.segment()
+        if segment is None:  # an empty index
+            continue
+        name = segment.segment_id()
+        rows = cached.get(name)
+        if rows is None:
+            rows = _segment_words(leaf)
+        segments[name] = rows
+        deletions = leaf.has_deletions()
+        for word, weight, fieldname, first in rows:
+            if deletions and not _is_live(leaf, word, fieldname, first):
+                continue
+            weights[word] = weights.get(word, 0.0) + weight
+    if segments.keys() != cached.keys():
+        _write_atomic(generation, WORDS_FILE, json.dumps({"format": TABLE_FORMAT, "segments": segments},
+                                                         ensure_ascii=False, separators=(",", ":")))
+    if len(weights) > MAX_WORDS:
+        weights = dict(heapq.nlargest(MAX_WORDS, weights.items(), key=lambda kv: kv[1]))
+    return weights
+
+
+def _collect_entries(ix: Any, generation: Path, terms: list[str], changed_keys: list[str] | None) -> dict[str, list[Any]]:
+    """text -> [display, kind, weight]; a text offered as several kinds keeps the best kind."""
+    with ix.searcher() as searcher:
+        contribs = _contributions(searcher, generation, changed_keys)
+        words = _vocabulary(searcher.reader(), generation)
     entries: dict[str, list[Any]] = {}
-    for text, title in titles.items():
-        entries[text] = [title, KIND_TITLE, 1]
-    for name, df in people_df.items():
-        entries[name] = [name, KIND_PERSON, df]
-    for word, df in word_df.items():
-        entries[word] = [word, KIND_WORD, df]
-    for term, df in term_df.items():
-        entries[term] = [term, KIND_TERM, df]
+
+    def offer(text: str, display: str, kind: int, weight: float) -> None:
+        if text not in entries or kind < entries[text][1]:
+            entries[text] = [display, kind, weight]
+
+    name_counts: dict[str, int] = {}
+    for title_norm, title, names in contribs.values():
+        if title_norm:
+            offer(title_norm, title, KIND_TITLE, 1)
+        for name in names:
+            name_counts[name] = name_counts.get(name, 0) + 1
+    for name, count in name_counts.items():
+        offer(name, name, KIND_NAME, count)
+    term_set = set(terms)
+    for word, weight in words.items():
+        offer(word, word, KIND_TERM if word in term_set else KIND_WORD, round(weight, 1))
     return entries
 
 
@@ -152,66 +235,118 @@ def _write_atomic(generation: Path, name: str, text: str) -> None:
     os.replace(tmp, generation / name)
 
 
+def _sorted_pairs(pairs: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+    pairs.sort()
+    return [k for k, _ in pairs], [r for _, r in pairs]
+
+
+@contextmanager
+def _without_gc() -> Iterator[None]:
+    """Suspend the cyclic garbage collector: a table holds some 100,000 small strings and lists, whose
+    creation set off repeated full collections costing a quarter of each update. None form cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def write_table(ix: Any, generation: Path, terms: list[str] | tuple[str, ...], changed_keys: list[str] | None = None) -> None:
-    """(Re)compute suggest.json for one index generation; `changed_keys` limits re-analysis to those documents."""
-    generation = Path(generation)
+    """(Re)compute suggest.json for one index generation; `changed_keys` limits re-reading to those documents."""
+    with _without_gc():
+        _write_table(ix, Path(generation), terms, changed_keys)
+
+
+def _write_table(ix: Any, generation: Path, terms: list[str] | tuple[str, ...], changed_keys: list[str] | None) -> None:
     # Reuse the previous table's pinyin: pypinyin costs ~50 µs a word and most entries survive
     # an incremental update unchanged.
-    cached: dict[str, list[str]] = {}
-    old = generation / TABLE_FILE
-    if old.exists():
-        try:
-            previous = json.loads(old.read_text(encoding="utf-8"))
-            if previous.get("format") == TABLE_FORMAT:
-                cached = {e[0]: e[4].split() for e in previous["entries"]}
-        except (ValueError, KeyError, IndexError):
-            cached = {}  # a damaged table is simply rebuilt from scratch
+    previous = _read_json(generation / TABLE_FILE)
+    cached: dict[str, str] = {}
+    if isinstance(previous, dict) and previous.get("format") == TABLE_FORMAT:
+        cached = {e[0]: e[4] for e in previous["entries"]}
 
     entries = _collect_entries(ix, generation, list(terms), changed_keys)
     ranked = sorted(entries.items(), key=lambda item: (item[1][1], -item[1][2], len(item[0]), item[0]))
     rows = []
-    keys: list[tuple[str, int]] = []
+    prefix: list[tuple[str, int]] = []
+    spell: list[tuple[str, int]] = []
+    backward: list[tuple[str, int]] = []
+    fuzzy: list[tuple[str, int]] = []
     for index, (text, (display, kind, weight)) in enumerate(ranked):
-        syls = cached.get(text) or syllables(text)
-        rows.append([text, display, kind, weight, " ".join(syls)])
-        keys.append((text, index))
-        if syls:
-            full = "".join(syls)
-            initials = "".join(s[0] for s in syls)
-            if full != text:
-                keys.append((full, index))
+        han = bool(_HAN.search(text))
+        syls = cached.get(text)
+        if syls is None:
+            syls = " ".join(syllables(text)) if han else ""
+        rows.append([text, display, kind, weight, syls])
+        prefix.append((text, index))
+        full = syls.replace(" ", "") if han else text
+        if han and full:
+            initials = "".join(s[0] for s in syls.split())
+            prefix.append((full, index))
             if initials != full:
-                keys.append((initials, index))
-    keys.sort()
-    data = {
-        "format": TABLE_FORMAT,
-        "entries": rows,
-        "keys": [k for k, _ in keys],
-        "refs": [r for _, r in keys],
-    }
+                prefix.append((initials, index))
+        if kind != KIND_TITLE and full:
+            # Titles are too long to be what a query word was meant to be.
+            spell.append((full, index))
+            backward.append((full[::-1], index))
+            if han:
+                fuzzy.append((fold(full), index))
+    data: dict[str, Any] = {"format": TABLE_FORMAT, "entries": rows}
+    for name, pairs in (("keys", prefix), ("spell", spell), ("backward", backward), ("fuzzy", fuzzy)):
+        data[name], data[name + "_refs"] = _sorted_pairs(pairs)
     _write_atomic(generation, TABLE_FILE, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _equal(keys: list[str], refs: list[int], key: str) -> list[int]:
+    lo = bisect_left(keys, key)
+    return sorted(refs[lo : bisect_right(keys, key, lo)])
+
+
+def _starting(keys: list[str], refs: list[int], prefix: str, cap: int) -> list[int]:
+    lo = bisect_left(keys, prefix)
+    hi = min(bisect_left(keys, prefix + "\U0010ffff", lo), lo + cap)
+    return refs[lo:hi]
 
 
 @dataclass
 class SuggestionTable:
-    """A loaded suggest.json."""
+    """A loaded suggest.json. Entries are ranked: a smaller index is a better suggestion."""
 
     entries: list[list[Any]]
     keys: list[str]
-    refs: list[int]
-    _by_pinyin: dict[str, list[int]] | None = field(default=None, repr=False)
-    _by_fuzzy: dict[str, list[int]] | None = field(default=None, repr=False)
+    keys_refs: list[int]
+    spell: list[str]
+    spell_refs: list[int]
+    backward: list[str]
+    backward_refs: list[int]
+    fuzzy: list[str]
+    fuzzy_refs: list[int]
 
     def lookup(self, prefix: str, limit: int = 8) -> list[str]:
-        """Entries whose text, full pinyin or pinyin initials start with `prefix`, best first."""
+        """Entries whose text, full pinyin or pinyin initials start with `prefix`, best first.
+
+        A prefix mixing characters and letters (延an) is read as pinyin; entries holding its
+        characters are offered.
+        """
         prefix = _PREFIX_NOISE.sub("", normalize_text(prefix))
         if not prefix or limit < 1:
             return []
-        lo = bisect_left(self.keys, prefix)
-        hi = bisect_left(self.keys, prefix + "\U0010ffff", lo)
-        hi = min(hi, lo + MAX_SCANNED)
-        # refs are entry ranks: the smallest are the best suggestions.
-        best = heapq.nsmallest(limit * 4, set(self.refs[lo:hi]))
+        if _HAN.search(prefix) and re.search("[a-z]", prefix):
+            units = typed_units(prefix)
+            chars = "".join(ch for _, ch in units)
+            candidates: set[int] = set()
+            for key in ("".join(letters for letters, _ in units),  # 延an
+                        "".join(letters[0] if ch else letters for letters, ch in units)):  # 习jp
+                candidates.update(_starting(self.keys, self.keys_refs, key, MAX_SCANNED))
+            best = [ref for ref in sorted(candidates) if contains_in_order(self.entries[ref][0], chars)][: limit * 4]
+        else:
+            # refs are entry ranks: the smallest are the best suggestions.
+            best = heapq.nsmallest(limit * 4, set(_starting(self.keys, self.keys_refs, prefix, MAX_SCANNED)))
         result: list[str] = []
         seen: set[str] = set()
         for ref in best:
@@ -223,37 +358,62 @@ class SuggestionTable:
                     break
         return result
 
-    def _pinyin_maps(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-        if self._by_pinyin is None or self._by_fuzzy is None:
-            exact: dict[str, list[int]] = {}
-            fuzzy: dict[str, list[int]] = {}
-            for index, (text, _display, kind, _weight, syls) in enumerate(self.entries):
-                # Corrections come from words and terms only: titles are too long to be a typo
-                # of a query word, and people's names are matched exactly.
-                if kind in (KIND_TERM, KIND_WORD) and _HAN.search(text):
-                    parts = syls.split()
-                    exact.setdefault("".join(parts), []).append(index)
-                    fuzzy.setdefault(" ".join(fuzzy_syllable(p) for p in parts), []).append(index)
-            self._by_pinyin, self._by_fuzzy = exact, fuzzy
-        return self._by_pinyin, self._by_fuzzy
+    def _texts(self, refs: list[int]) -> list[str]:
+        return [self.entries[ref][0] for ref in refs]
 
-    def sound_alikes(self, text: str) -> list[str]:
-        """Known words that sound like `text` (same length), best first: exact pinyin, then fuzzy."""
-        parts = syllables(text)
-        if not parts:
-            return []
-        exact, fuzzy = self._pinyin_maps()
-        found: list[int] = list(exact.get("".join(parts), []))
-        for index in fuzzy.get(" ".join(fuzzy_syllable(p) for p in parts), []):
-            if index not in found:
-                found.append(index)
-        return [self.entries[i][0] for i in found if len(self.entries[i][0]) == len(text) and self.entries[i][0] != text]
+    def _full(self, ref: int) -> str:
+        text, _display, _kind, _weight, syls = self.entries[ref]
+        return syls.replace(" ", "") if syls else text
 
-    def exact_pinyin(self, letters: str) -> str | None:
-        """The best Chinese word or term whose full pinyin is exactly `letters` (sigezixin)."""
-        exact, _fuzzy = self._pinyin_maps()
-        found = exact.get(letters.lower())
-        return self.entries[min(found)][0] if found else None
+    def is_word(self, text: str) -> bool:
+        """Whether `text` is a word or term of the index (names and titles may be several words)."""
+        return any(self.entries[r][0] == text and self.entries[r][2] <= KIND_WORD
+                   for r in _equal(self.keys, self.keys_refs, text))
+
+    def by_pinyin(self, key: str) -> list[str]:
+        """Words, terms and names whose full pinyin is `key` (yanan → 延安), best first."""
+        return self._texts(_equal(self.spell, self.spell_refs, key))
+
+    def by_initials(self, key: str) -> list[str]:
+        """Words, terms and names whose pinyin initials are `key` (xjp → 习近平), best first."""
+        refs = _equal(self.keys, self.keys_refs, key)
+        return [self.entries[r][0] for r in refs
+                if self.entries[r][2] != KIND_TITLE and "".join(s[0] for s in self.entries[r][4].split()) == key]
+
+    def by_fuzzy(self, key: str) -> list[str]:
+        """Words, terms and names whose pinyin folds like `key` (zongguomen → 中国梦), best first."""
+        return self._texts(_equal(self.fuzzy, self.fuzzy_refs, fold(key)))
+
+    def pinyin_state(self, key: str) -> tuple[bool, bool]:
+        """(some entry's full pinyin is `key`, some entry's full pinyin starts with `key`)."""
+        lo = bisect_left(self.spell, key)
+        starts = lo < len(self.spell) and self.spell[lo].startswith(key)
+        return starts and self.spell[lo] == key, starts
+
+    def near_spellings(self, key: str, maxdist: int) -> list[str]:
+        """Entries whose full pinyin (or Latin spelling) is within `maxdist` edits of `key`, closest first.
+
+        Candidates share the first or the last half of `key` (one of them survives a single typo),
+        at most MAX_SPELLING_CANDIDATES each, so the cost does not grow with the vocabulary.
+        """
+        half = len(key) // 2
+        refs = set(_starting(self.spell, self.spell_refs, key[:half], MAX_SPELLING_CANDIDATES))
+        refs.update(_starting(self.backward, self.backward_refs, key[::-1][: len(key) - half], MAX_SPELLING_CANDIDATES))
+        scored = []
+        for ref in refs:
+            full = self._full(ref)
+            if abs(len(full) - len(key)) <= maxdist:
+                d = distance(key, full, limit=maxdist)
+                if d <= maxdist:
+                    scored.append((d, ref))
+        return [self.entries[ref][0] for _d, ref in sorted(scored)]
+
+    def sound_alikes(self, text: str, syls: list[str]) -> list[str]:
+        """Other known words as long as `text` that sound like it (`syls` its syllables), best first."""
+        full = "".join(syls)
+        found = _equal(self.spell, self.spell_refs, full)
+        found += [r for r in _equal(self.fuzzy, self.fuzzy_refs, fold(full)) if r not in found]
+        return [w for w in self._texts(found) if len(w) == len(text) and w != text]
 
 
 _cache_lock = threading.Lock()
@@ -277,7 +437,7 @@ def load_table(generation: Path) -> SuggestionTable:
     data = json.loads(path.read_text(encoding="utf-8"))
     if data.get("format") != TABLE_FORMAT:
         raise ValueError(f"suggestion table {path} has an unknown format; rebuild the search index")
-    table = SuggestionTable(entries=data["entries"], keys=data["keys"], refs=data["refs"])
+    table = SuggestionTable(**{name: data[name] for name in SuggestionTable.__dataclass_fields__})
     with _cache_lock:
         if len(_cache) > 8:
             _cache.clear()
