@@ -3,7 +3,7 @@
 Needs only SEARCH_INDEX_DIR (a copy or shared mount of the index the CMS's worker builds) and the
 database holding the query log and the editors' hot-word lists.
 Production's hardening, rate limits and JSON logs apply (same environment file as the CMS host); run as
-many as traffic needs (deploy/systemd/dangshi-search.service):
+many as traffic needs (deploy/systemd/dangshi-search@.service):
 
     DJANGO_SETTINGS_MODULE=cms.settings.search gunicorn -c deploy/gunicorn.conf.py cms.wsgi
 """
