@@ -1,18 +1,20 @@
-"""Hot words (log, decay, pins, blocks, pre-render data) and the queue tasks that keep the index live."""
+"""Hot words (log, decay, pins, blocks, the daily refresh, pre-render data) and the queue tasks that keep the index live."""
 
 import json
 from datetime import timedelta
+from io import StringIO
 
 from django.core.management import call_command
-from django.utils import timezone
+from django.test import Client
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from content_models.models import EBookPage, VideoSeriesPage
 from search_index import hotwords
 from search_index.indexer import index_info
-from search_index.models import HotWordBlock, HotWordPin, QueryLog, SearchTerm
+from search_index.models import HotWord, HotWordBlock, HotWordPin, QueryLog, SearchTerm
 from search_index.tasks import index_item, rebuild_index
+from site_builder.tasks import rebuild_site
 
 
 def get_json(client, url, **params):
@@ -37,34 +39,43 @@ def test_slugs_are_stable_url_safe_and_distinct():
     assert hotwords.slug_for("实事") != hotwords.slug_for("时事")  # same pinyin, different words
 
 
-def test_only_sensible_queries_are_logged_and_only_text_and_time(built_index, client):
+def test_only_sensible_queries_are_logged_as_plain_words_and_nothing_about_who(built_index, client):
     book = EBookPage.objects.live().public().filter(district_only=False).first()
-    client.get("/search/", {"q": book.title})
+    browser = "Mozilla/5.0 (Linux; Android 14; 红旗手机)"
+    client.get("/search/", {"q": book.title}, REMOTE_ADDR="192.0.2.77", HTTP_USER_AGENT=browser)
+    client.get("/search/", {"q": f"title:{book.title} AND 读本"}, REMOTE_ADDR="192.0.2.77", HTTP_USER_AGENT=browser)
     client.get("/search/", {"q": "党" * 10_000})
     client.get("/search/", {"q": "title:*"})
     client.get("/search/", {"q": ""})
-    assert list(QueryLog.objects.values_list("text", flat=True)) == [book.title.lower()]
-    assert {f.name for f in QueryLog._meta.get_fields()} == {"id", "text", "created_at"}
+    assert sorted(QueryLog.objects.values_list("text", flat=True)) == sorted([book.title.lower(), f"{book.title.lower()} 读本"])
+    assert {f.name for f in QueryLog._meta.get_fields()} == {"id", "text", "day", "visitor"}
+    stored = json.dumps(list(QueryLog.objects.values()), default=str, ensure_ascii=False)
+    assert "192.0.2.77" not in stored and "红旗手机" not in stored and "Android" not in stored
+    # Two searches by one person are not linkable: the visitor mark includes the text.
+    assert QueryLog.objects.values("visitor").distinct().count() == 2
 
 
-def test_hot_words_rank_by_decayed_count_with_pins_first_and_blocks_nowhere(built_index, client):
+def test_hot_words_rank_by_decayed_count_with_pins_first_and_blocks_nowhere(built_index, client, settings):
+    settings.HOT_WORD_REQUIRE_APPROVAL = False
     books = list(EBookPage.objects.live().public().filter(district_only=False).order_by("pk")[:3])
-    now = timezone.now()
+    today = hotwords.today()
     old, recent, blocked = books[0].title, books[1].title, books[2].title
+
+    def visitors(text: str, count: int, days_ago: int) -> list[QueryLog]:
+        return [QueryLog(text=text, day=today - timedelta(days=days_ago), visitor=f"v{n}") for n in range(count)]
+
     QueryLog.objects.bulk_create(
-        [QueryLog(text=old, created_at=now - timedelta(days=30)) for _ in range(6)]
-        + [QueryLog(text=recent, created_at=now) for _ in range(3)]
-        + [QueryLog(text=blocked, created_at=now) for _ in range(9)]
-        + [QueryLog(text="没有这个词的结果", created_at=now) for _ in range(9)]
+        visitors(old, 8, 20) + visitors(recent, 5, 0) + visitors(blocked, 9, 0) + visitors("没有这个词的结果", 9, 0)
     )
     HotWordPin.objects.create(word="党员", order=1)
     # Blocking part of a word hides every word containing it, not just the word itself.
     part = blocked[1:-1]
     assert part not in old and part not in recent
     HotWordBlock.objects.create(word=part)
+    call_command("refresh_hot_words", stdout=StringIO())
     words = [entry["word"] for entry in get_json(client, "/api/hotwords/")]
     assert words[0] == "党员"
-    assert words.index(recent) < words.index(old)  # 3 today beat 6 a month ago (half-life 7 days)
+    assert words.index(recent) < words.index(old)  # 5 visitors today beat 8 twenty days ago (half-life 7 days)
     assert blocked not in words and "没有这个词的结果" not in words
     assert blocked not in get_json(client, "/api/suggest/", q=blocked[:2])
 
@@ -93,11 +104,33 @@ def test_a_hot_word_page_drops_an_item_that_leaves_the_public_set(built_index, c
     assert page.status_code == 200 and book.site_path not in page.content.decode()
 
 
-def test_old_log_rows_are_pruned(db):
-    QueryLog.objects.create(text="旧", created_at=timezone.now() - timedelta(days=91))
-    QueryLog.objects.create(text="新", created_at=timezone.now())
-    assert hotwords.prune_log() == 1
+def test_reading_hot_words_keeps_the_log_and_the_daily_refresh_prunes_it_and_rebuilds_only_on_change(
+    db, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.SEARCH_INDEX_DIR = tmp_path / "no-index"
+    HotWordPin.objects.create(word="党史学习教育", order=0)  # an editor's pin refreshes the list at once
+    today = hotwords.today()
+    QueryLog.objects.create(text="旧", day=today - timedelta(days=settings.HOT_WORD_WINDOW_DAYS), visitor="a")
+    QueryLog.objects.create(text="新", day=today, visitor="a")
+    for _ in range(3):
+        assert json.loads(Client().get("/api/hotwords/").content)[0]["word"] == "党史学习教育"
+        assert Client().get("/api/hotwords/", {"with_results": "1"}).status_code == 503  # no index built yet
+    assert QueryLog.objects.count() == 2  # a GET changes nothing
+    DBTaskResult.objects.all().delete()
+
+    def daily() -> dict:
+        out = StringIO()
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("refresh_hot_words", stdout=out)
+        return json.loads(out.getvalue())
+
+    assert daily() == {"pruned": 1, "pending": 0, "shown": ["党史学习教育"], "changed": False}
     assert list(QueryLog.objects.values_list("text", flat=True)) == ["新"]
+    assert not DBTaskResult.objects.exists()  # the list did not change: no rebuild
+    HotWordPin.objects.filter(word="党史学习教育").update(order=5)
+    HotWordPin.objects.bulk_create([HotWordPin(word="三会一课", status=HotWord.Status.PINNED, order=1)])
+    assert daily()["shown"] == ["三会一课", "党史学习教育"]
+    assert DBTaskResult.objects.get().task_path == rebuild_site.module_path
 
 
 def test_unpublishing_removes_item_and_episodes_through_the_worker(built_index, client):
