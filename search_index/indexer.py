@@ -208,13 +208,16 @@ def _write_segment(generation: str, chunk_no: int, limitmb: int) -> Any:
 
 
 def _add_in_parallel(ix: Any, generation: Path, fields_list: list[dict], procs: int, limitmb: int, lock_timeout: float) -> int:
-    """Index `fields_list` in `procs` processes, each run in its own segment; returns how many ran.
+    """Index `fields_list` in up to `procs` processes, each run in its own segment; returns how many.
 
     The runs are contiguous and their segments listed in input order, so every document gets the
     same number, terms, postings and field lengths as in a single-process build (Whoosh numbers
     documents across segments in TOC order, and BM25F statistics are index-wide). The segments
     are not merged: merging is a serial re-read of every posting that would cost about as much as
     the parallel part saves. Helpers are forked so they inherit the loaded jieba dictionary.
+    Whoosh's own `ix.writer(procs=N)` hands batches to whichever process is free, so document
+    numbers would change from build to build; the private steps used here are the ones its
+    MpWriter uses (Whoosh-Reloaded pinned in requirements.txt).
     """
     global _build_chunks
     chunks = _split(fields_list, procs)
