@@ -51,13 +51,14 @@ STATIC_SITE_DIRECTIVES = {
 }
 # Wagtail's admin still prints inline <script> (inline panels, date pickers) and style attributes, so
 # it needs 'unsafe-inline'; it is only served to signed-in editors. blob: for upload previews; the
-# preview panel frames this origin. The draft preview (/preview/) renders the theme with a banner.
+# preview panel frames this origin. The draft preview (/preview/) renders the theme with a banner, and
+# an episode's video from its host as the live page does.
 ADMIN_DIRECTIVES = {
     "default-src": [SELF],
     "script-src": [SELF, UNSAFE_INLINE],
     "style-src": [SELF, UNSAFE_INLINE],
     "img-src": [SELF, "data:", "blob:"],
-    "media-src": [SELF, "blob:"],
+    "media-src": [SELF, "blob:", "https:"],
     "font-src": [SELF, "data:"],
     "frame-src": [SELF],
     "object-src": [NONE],
