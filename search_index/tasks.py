@@ -9,8 +9,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django_tasks import task
+from django_tasks.base import TaskResultStatus
 
-from . import hotwords, sync
+from . import hotwords, replication, sync
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def index_item(page_id: int) -> dict:
         # No index yet: the first full build picks this item up.
         summary = rebuild(reason=f"no index when page {page_id} changed")
     logger.info("Search index updated for page %s: %s", page_id, summary)
-    return summary
+    return {**summary, "published": publish_for_search_nodes()}
 
 
 def rebuild(reason: str = "") -> dict:
@@ -48,7 +49,33 @@ def rebuild(reason: str = "") -> dict:
 @task(backend="queue", priority=INDEX_PRIORITY)
 def rebuild_index(reason: str = "") -> dict:
     """A full rebuild into a new generation; the old one answers searches until the swap."""
-    return rebuild(reason)
+    return {**rebuild(reason), "published": publish_for_search_nodes()}
+
+
+def publish_for_search_nodes() -> dict | None:
+    """Publish the live index to SEARCH_INDEX_ARTEFACTS for the search nodes (None when not set), unless another
+    index task waits in the queue: the last of a burst publishes, once.
+
+    A failed publish does not fail the update (this host's index is current): it is logged, and the next publish
+    sends everything the store lacks.
+    """
+    if not settings.SEARCH_INDEX_ARTEFACTS:
+        return None
+    from django_tasks_db.models import DBTaskResult  # here: search nodes import this module without the queue app
+
+    waiting = DBTaskResult.objects.filter(
+        task_path__in=[index_item.module_path, rebuild_index.module_path], status=TaskResultStatus.READY
+    )
+    if waiting.exists():
+        return {"skipped": "another index task is queued"}
+    store = replication.open_store(settings.SEARCH_INDEX_ARTEFACTS, **settings.SEARCH_INDEX_ARTEFACTS_OPTIONS)
+    try:
+        report = replication.publish(Path(settings.SEARCH_INDEX_DIR), store, keep=settings.SEARCH_INDEX_ARTEFACTS_KEEP)
+    except Exception as error:  # any storage failure: the store keeps its previous, complete version
+        logger.error("Search index not published to %s: %s", store.describe(), store.explain(error))
+        return {"error": store.explain(error)}
+    logger.info("Search index published to %s: %s", store.describe(), report.summary())
+    return report.summary()
 
 
 def refresh_shown_hot_words(reason: str) -> dict:

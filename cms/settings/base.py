@@ -228,6 +228,16 @@ LOGGING = {
 
 # Hot-word search (search_index/): the on-disk index; it is fed from CMS_API_URL.
 SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", VAR_DIR / "search-index"))
+# Search scale-out (search_index/replication.py): after each build or update the worker publishes the live index
+# to this store (file:///path or s3://bucket/prefix; empty: not published), keeping the newest KEEP versions;
+# search nodes run `manage.py follow_search_index`, which looks for a newer version every FOLLOW_SECONDS.
+SEARCH_INDEX_ARTEFACTS = os.environ.get("SEARCH_INDEX_ARTEFACTS", "")
+SEARCH_INDEX_ARTEFACTS_OPTIONS = {
+    "endpoint_url": os.environ.get("SEARCH_INDEX_ARTEFACTS_ENDPOINT_URL") or SITE_PUBLISH_OPTIONS["endpoint_url"],
+    "addressing_style": os.environ.get("SEARCH_INDEX_ARTEFACTS_ADDRESSING_STYLE") or SITE_PUBLISH_OPTIONS["addressing_style"],
+}
+SEARCH_INDEX_ARTEFACTS_KEEP = int(os.environ.get("SEARCH_INDEX_ARTEFACTS_KEEP", 5))
+SEARCH_INDEX_FOLLOW_SECONDS = float(os.environ.get("SEARCH_INDEX_FOLLOW_SECONDS", 1))
 # A search becomes a hot word only when this many distinct visitors (a daily-rotated hash, never the address)
 # searched it within the window, and then waits in 「待审热词」 for an editor unless approval is switched off.
 # `manage.py refresh_hot_words` (daily) applies these; the window is also how long the query log is kept.

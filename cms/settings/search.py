@@ -1,7 +1,9 @@
 """A search-only server: /search/, /api/search/, /api/suggest/, /api/hotwords/, /hot/<slug>/ and nothing else.
 
-Needs only SEARCH_INDEX_DIR (a copy or shared mount of the index the CMS's worker builds) and the
-database holding the query log and the editors' hot-word lists.
+Needs only SEARCH_INDEX_DIR and the database holding the query log and the editors' hot-word lists. The index
+folder is the node's own, kept current by `manage.py follow_search_index` (SEARCH_INDEX_ARTEFACTS: the store the
+CMS's worker publishes every index version to; SEARCH_INDEX_FOLLOW_SECONDS: how often it looks), which swaps each
+verified version in atomically while this server keeps answering.
 Production's hardening, rate limits and JSON logs apply (same environment file as the CMS host); run as
 many as traffic needs (deploy/systemd/dangshi-search@.service):
 
