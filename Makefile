@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 
-.PHONY: install browser demo test lint bench clean
+.PHONY: install browser nginx demo test lint smoke bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium fonts-wqy-microhei"; fi; fi
 
+# Debian's nginx (and its brotli module when Debian has one) for the nginx tests and deploy/smoke.sh; installed when
+# missing (needs root, as on CI).
+nginx:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx \
+	    $$(apt-cache show libnginx-mod-http-brotli-filter >/dev/null 2>&1 && echo libnginx-mod-http-brotli-filter) >/dev/null; \
+	  else echo "nginx is missing: sudo apt-get install nginx libnginx-mod-http-brotli-filter"; fi; fi
+
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --scale tiny --users
@@ -29,8 +37,12 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check .
 
-test: install browser lint
+test: install browser nginx lint
 	$(VENV)/bin/pytest
+
+# The production path on loopback: PostgreSQL (127.0.0.1:5432), gunicorn, the worker and nginx, checked through nginx.
+smoke: install nginx
+	bash deploy/smoke.sh
 
 bench: install
 	$(PY) bench/bench_cms.py --scale seed
