@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
 
 import zhconv
 
@@ -24,20 +25,41 @@ def highlight_terms(words: list[str], dictionary: Dictionary) -> list[str]:
     return sorted(terms, key=lambda t: (-len(t), t))
 
 
-def _normalized_with_map(text: str) -> tuple[str, list[int]]:
+class _Fold(dict):
+    """Character ordinal -> that character NFKC-normalised and lowercased (and with `to_hans`, also
+    made simplified Chinese), worked out on first use: str.translate() then folds a text at C speed."""
+
+    def __init__(self, to_hans: bool):
+        super().__init__()
+        self.to_hans = to_hans
+
+    def __missing__(self, ordinal: int) -> str:
+        folded = unicodedata.normalize("NFKC", chr(ordinal)).lower()
+        if self.to_hans:
+            folded = zhconv.convert(folded, "zh-hans")
+        self[ordinal] = folded
+        return folded
+
+
+_FOLD = _Fold(to_hans=False)
+_FOLD_HANS = _Fold(to_hans=True)
+
+
+def _normalized_with_map(text: str) -> tuple[str, Sequence[int]]:
     """normalize_text(text) plus, for each normalised character, its index in `text`."""
-    lowered = text.lower()
-    if len(lowered) == len(text) and unicodedata.is_normalized("NFKC", text):
-        # The common case (already NFKC, lowercasing keeps the length): one character each.
-        joined, mapping = lowered, list(range(len(text)))
+    folded = text.translate(_FOLD)
+    if len(folded) == len(text):
+        mapping: Sequence[int] = range(len(text))  # one character each: the common case
     else:
-        pieces = [unicodedata.normalize("NFKC", ch).lower() for ch in text]
-        joined = "".join(pieces)
+        pieces = [_FOLD[ord(ch)] for ch in text]
+        folded = "".join(pieces)
         mapping = [i for i, piece in enumerate(pieces) for _ in piece]
-    converted = zhconv.convert(joined, "zh-hans")
+    if folded.translate(_FOLD_HANS) == folded:
+        return folded, mapping  # no traditional characters: zhconv would change nothing
+    converted = zhconv.convert(folded, "zh-hans")
     # zhconv converts character for character nearly always; when a phrase conversion changes
     # the length the map would be wrong, so fall back to the unconverted text.
-    return (converted if len(converted) == len(joined) else joined), mapping
+    return (converted if len(converted) == len(folded) else folded), mapping
 
 
 def highlight(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:

@@ -8,6 +8,7 @@ snapshot.py, snippets in highlight.py, 「您是不是要找」 in corrections.p
 from __future__ import annotations
 
 import html
+import inspect
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -17,18 +18,7 @@ from typing import Any
 from .analysis import normalize_text, query_words
 from .corrections import correction
 from .highlight import SNIPPET_CHARS, SNIPPET_SCAN_CHARS, highlight, highlight_terms
-from .ranking import (
-    RERANK_DEPTH,
-    STRONG_FIELDS,
-    facet_counts,
-    filtered,
-    match_all,
-    newest_first,
-    phrase_rerank,
-    rank,
-    strong_docs,
-)
-from .schema import TEXT_FIELDS
+from .ranking import facet_counts, filtered, match_words, rank
 from .snapshot import Snapshot, pooled_snapshot
 
 # Raw input is cut before normalising (so a 10,000-character paste costs nothing), then the
@@ -37,8 +27,15 @@ MAX_RAW_CHARS = 400
 MAX_QUERY_CHARS = 100
 MAX_PER_PAGE = 50
 MAX_PAGE = 100
-TIME_LIMIT_SECONDS = 0.5
+# Every query stops working at this budget and answers with what it has (partial=True). Chosen so
+# that, with the last steps after it (a page of snippets), no query takes over 100 ms in-process;
+# a normal query needs a few milliseconds (bench/bench_search_core.py).
+TIME_LIMIT_SECONDS = 0.06
 RESULT_CACHE_SIZE = 256
+
+# corrections.correction() takes the deadline once its bounded version lands; until then it is
+# called without one (and a slow correction shows up as partial=True).
+_CORRECTION_TAKES_DEADLINE = "deadline" in inspect.signature(correction).parameters
 
 
 @dataclass
@@ -60,7 +57,12 @@ class Hit:
 
 @dataclass
 class SearchResult:
-    """A page of results with facet counts (counted before filters) and query diagnostics."""
+    """A page of results with facet counts (counted before filters) and query diagnostics.
+
+    `corrected_query`: with `used_correction` the hits are for it (nothing matched the words typed:
+    「以下是“…”的结果」), otherwise it is only offered (「您是不是要找」). `partial`: the time limit
+    cut the work short; the hits are the best found in time.
+    """
 
     query: str
     total: int
@@ -70,6 +72,7 @@ class SearchResult:
     pages: int
     per_page: int
     corrected_query: str | None = None
+    used_correction: bool = False
     used_or_fallback: bool = False
     partial: bool = False
     elapsed_ms: float = 0.0
@@ -80,11 +83,9 @@ class SearchResult:
         return html.escape(self.query)
 
 
-
 def _clip_query(q: str) -> str:
     raw = (q or "")[:MAX_RAW_CHARS]
     return normalize_text(raw).strip()[:MAX_QUERY_CHARS]
-
 
 
 def search(
@@ -99,19 +100,21 @@ def search(
 ) -> SearchResult:
     """Search the index for `q` (any user text) with optional filters; never raises on odd input.
 
-    All words must match (each in any of title/people/tags/summary/body); a phrase match ranks
-    higher. If that finds nothing, any word may match (`used_or_fallback`). If still nothing,
-    `corrected_query` may offer a sound-alike or spelling correction.
+    All words must match (each in any text field), ranked by relevance (ranking.py). If that finds
+    nothing, any word may match (`used_or_fallback`). If still nothing, a sound-alike or spelling
+    correction that finds something is searched instead (`used_correction`).
     """
+    started = time.perf_counter()  # the time limit counts from here, opening the snapshot included
     with pooled_snapshot(index) as snap:
-        return _search(snap, q, type=type, column=column, district=district, page=page, per_page=per_page)
+        return _search(snap, q, type=type, column=column, district=district, page=page, per_page=per_page,
+                       started=started)
 
 
 def _search(
-    snap: Snapshot, q: str, *, type: str | None, column: str | None, district: str | None, page: int, per_page: int
+    snap: Snapshot, q: str, *, type: str | None, column: str | None, district: str | None, page: int, per_page: int,
+    started: float,
 ) -> SearchResult:
-    started = time.perf_counter()
-    searcher = snap.searcher
+    deadline = started + TIME_LIMIT_SECONDS
     per_page = min(max(int(per_page), 1), MAX_PER_PAGE)
     page = min(max(int(page), 1), MAX_PAGE)
     text = _clip_query(q)
@@ -130,16 +133,22 @@ def _search(
         result.elapsed_ms = _ms(started)
         return result
 
-    matched = match_all(snap, words, use_or=False)
-    if not matched and words:
+    matched, complete = match_words(snap, words, use_or=False, deadline=deadline)
+    if not matched and complete and words:
         # Offered even when the OR fallback below finds something: 四个自心 matches 四个 alone,
         # but the member meant 四个自信.
-        result.corrected_query = correction(text, words, snap)
-    if not matched and len(words) > 1:
-        matched = match_all(snap, words, use_or=True)
-        result.used_or_fallback = bool(matched)
+        if len(words) > 1:
+            matched, complete = match_words(snap, words, use_or=True, deadline=deadline)
+            result.used_or_fallback = bool(matched)
+        corrected, corrected_in_time = _correction(text, words, snap, deadline)
+        complete = complete and corrected_in_time
+        if not matched and complete and corrected:
+            words = query_words(corrected, snap.dictionary)
+            matched, complete = match_words(snap, words, use_or=False, deadline=deadline)
+            result.used_correction = bool(matched)
+            result.words = words
+        result.corrected_query = corrected
     result.facets = facet_counts(snap, matched)
-    partial = False
 
     if has_filters:
         matched = filtered(snap, matched, type, column, district)
@@ -147,35 +156,36 @@ def _search(
     result.pages = math.ceil(result.total / per_page) if result.total else 0
 
     if matched and (page - 1) * per_page < result.total:
-        wanted = page * per_page
-        depth = max(wanted, RERANK_DEPTH) if len(words) > 1 else wanted
-        stored_fields = searcher.stored_fields
-        strong = strong_docs(snap, words, matched) if words and not result.used_or_fallback else None
-        if strong is not None and strong.bit_count() >= wanted:
-            # Enough documents have every word in title, people, tags or summary: rank only those,
-            # with only those fields. Skips the long body posting lists, most of a hot word's cost.
-            ranked = rank(snap, words, strong, STRONG_FIELDS, depth)
-        elif strong is not None:
-            # Few strong matches: rank those, then the body-only matches newest first (a body
-            # mention says little about what a document is about).
-            ranked = rank(snap, words, strong, STRONG_FIELDS, depth)
-            rows = phrase_rerank([(stored_fields(d), score) for d, score in ranked], words)
-            rest = newest_first(snap, matched & ~strong, wanted - len(rows))
-            rows += [(stored_fields(docnum), 0.0) for docnum in rest]
+        ranked, ranked_fully = rank(snap, words, matched, page * per_page, use_or=result.used_or_fallback,
+                                    deadline=deadline)
+        complete = complete and ranked_fully
+        # Past the deadline the page still gets its titles and texts, unmarked (marking is the costly part).
+        marks: list[str] = []
+        if time.perf_counter() <= deadline:
+            marks = highlight_terms(words, snap.dictionary)
         else:
-            ranked = rank(snap, words, matched, TEXT_FIELDS, depth)
-        if strong is None or strong.bit_count() >= wanted:
-            rows = phrase_rerank([(stored_fields(d), score) for d, score in ranked], words)
-        marks = highlight_terms(words, snap.dictionary)
-        for stored, score in rows[(page - 1) * per_page : wanted]:
-            result.hits.append(_make_hit(stored, score, marks))
-    result.partial = partial
+            complete = False
+        stored_fields = snap.searcher.stored_fields
+        for docnum, score in ranked[(page - 1) * per_page :]:
+            result.hits.append(_make_hit(stored_fields(docnum), score, marks))
+    result.partial = not complete
     result.elapsed_ms = _ms(started)
-    if not partial:
+    if not result.partial:
         snap.results[cache_key] = result
         if len(snap.results) > RESULT_CACHE_SIZE:
             snap.results.popitem(last=False)
     return _copy_result(result, started)
+
+
+def _correction(text: str, words: list[str], snap: Snapshot, deadline: float) -> tuple[str | None, bool]:
+    """(a correction of the query or None, False if the deadline left no time to look for one)."""
+    if time.perf_counter() > deadline:
+        return None, False
+    if _CORRECTION_TAKES_DEADLINE:
+        found = correction(text, words, snap, deadline=deadline)
+    else:
+        found = correction(text, words, snap)
+    return found, found is not None or time.perf_counter() <= deadline
 
 
 def _copy_result(result: SearchResult, started: float) -> SearchResult:

@@ -175,6 +175,7 @@ def result_json(result: SearchResult) -> dict:
         "pages": result.pages,
         "per_page": result.per_page,
         "corrected_query": result.corrected_query,
+        "used_correction": result.used_correction,
         "used_or_fallback": result.used_or_fallback,
         "partial": result.partial,
         "facets": result.facets,

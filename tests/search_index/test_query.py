@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from search_index import query
 from search_index.indexer import build_index, update_documents
 from search_index.query import search, suggest
 
@@ -102,24 +105,39 @@ def test_snippet_marks_matches_and_escapes_everything_else(built_index):
     assert hit.url == "/news/5/"
 
 
-def test_correction_for_two_character_typo(built_index):
+def test_correction_is_offered_when_some_words_match(built_index):
+    # 四个 alone finds something, so those results are shown and 四个自信 is only offered.
     result = search(built_index, "四个自心")
     assert result.corrected_query == "四个自信"
+    assert result.used_or_fallback and not result.used_correction
     result = search(built_index, "党史学系")
     assert result.corrected_query == "党史学习"
+    assert not result.used_correction
 
 
-def test_pure_pinyin_gets_a_chinese_correction(built_index):
-    assert search(built_index, "sigezixin").corrected_query == "四个自信"
+def test_pure_pinyin_shows_the_chinese_words_results(built_index):
+    result = search(built_index, "sigezixin")
+    assert result.corrected_query == "四个自信" and result.used_correction
+    assert result.query == "sigezixin"
+    assert keys(result) == ["news:5"]
+    assert "<mark>四个自信</mark>" in result.hits[0].snippet_html
 
 
-def test_latin_typo_correction_uses_whoosh_spelling(tmp_path):
+def test_latin_typo_shows_the_corrected_words_results(tmp_path):
     build_index([{"key": "news:1", "type": "news", "title": "Marxism 学习"}], tmp_path)
-    assert search(tmp_path, "marxsim").corrected_query == "marxism"
+    result = search(tmp_path, "marxsim")
+    assert result.corrected_query == "marxism" and result.used_correction
+    assert keys(result) == ["news:1"]
+
+
+def test_nothing_found_and_nothing_to_correct(built_index):
+    result = search(built_index, "量子力学")
+    assert result.total == 0 and result.corrected_query is None and not result.used_correction
 
 
 def test_no_correction_when_results_exist(built_index):
-    assert search(built_index, "四个自信").corrected_query is None
+    result = search(built_index, "四个自信")
+    assert result.corrected_query is None and not result.used_correction
 
 
 def test_suggest_by_initials_pinyin_and_chinese_prefix(built_index):
@@ -147,3 +165,39 @@ def test_query_uses_the_dictionary_stored_with_the_index(tmp_path):
     build_index([doc], tmp_path / "without")
     assert search(tmp_path / "with-term", "红色物业").words == ["红色物业"]
     assert search(tmp_path / "without", "红色物业").words == ["红色", "物业"]
+
+
+# Worst cases for time: long Latin junk, the most words, a repeated word, operator soup, pinyin.
+WORST = [
+    "qwzxkjvbnmlpoiuytrewqasdfghjklzxcvbnmqwertyuiop" * 2,
+    "国有 企业 改革 党史 学习 四个自信 中国梦 白山黑水 三会一课 杨靖宇 延安精神 陵园",
+    "国有企业" * 40,
+    'title:* OR (国有 AND NOT 企业) "党史" -改革 +学习 ~2 ^3 [a TO z] 东北抗日联军',
+    "sigezixin",
+    "东北抗日联军",
+]
+
+
+@pytest.mark.parametrize("q", WORST, ids=range(len(WORST)))
+def test_a_query_out_of_time_says_so_and_answers_with_what_it_has(tmp_path, corpus, monkeypatch, q):
+    build_index(corpus, tmp_path)  # a fresh index: no answer cached yet
+    monkeypatch.setattr(query, "TIME_LIMIT_SECONDS", 0.0)
+    hurried = search(tmp_path, q)
+    assert hurried.partial
+    assert len(hurried.hits) <= hurried.total
+    for hit in hurried.hits:
+        assert hit.key in {doc["key"] for doc in corpus} and "<script" not in hit.snippet_html
+
+    # The partial answer was not kept: with time, the same query answers in full.
+    monkeypatch.setattr(query, "TIME_LIMIT_SECONDS", 60.0)
+    full = search(tmp_path, q)
+    assert not full.partial
+    assert set(keys(hurried)) <= set(keys(full)) | {h.key for h in search(tmp_path, hurried.words[0]).hits}
+
+
+def test_out_of_time_still_lists_matches(tmp_path, corpus, monkeypatch):
+    build_index(corpus, tmp_path)
+    monkeypatch.setattr(query, "TIME_LIMIT_SECONDS", 0.0)
+    result = search(tmp_path, "东北抗日联军")
+    assert result.partial and result.total == 3
+    assert set(keys(result)) == {"episode:31", "episode:32", "site:6"}
