@@ -25,6 +25,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from cms.client_ip import client_ip
+
 from .analysis import normalize_text
 from .models import MAX_LOGGED_CHARS, HotWord, QueryLog, ShownHotWords
 from .suggestions import syllables
@@ -70,16 +72,6 @@ def loggable(raw: str) -> str | None:
 
 def today(now: datetime | None = None) -> date:
     return timezone.localtime(now or timezone.now(), DAY_ZONE).date()
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The searcher's address: REMOTE_ADDR, or with HOT_WORD_TRUSTED_PROXIES proxies in front the address the
-    outermost of them saw (X-Forwarded-For is read from the right; entries further left anyone can write)."""
-    proxies = settings.HOT_WORD_TRUSTED_PROXIES
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if proxies <= 0 or not forwarded:
-        return request.META.get("REMOTE_ADDR", "")
-    return forwarded[-min(proxies, len(forwarded))]
 
 
 def visitor_token(request: HttpRequest, text: str, day: date) -> str:

@@ -238,15 +238,13 @@ SEARCH_INDEX_ARTEFACTS_OPTIONS = {
 }
 SEARCH_INDEX_ARTEFACTS_KEEP = int(os.environ.get("SEARCH_INDEX_ARTEFACTS_KEEP", 5))
 SEARCH_INDEX_FOLLOW_SECONDS = float(os.environ.get("SEARCH_INDEX_FOLLOW_SECONDS", 1))
-# A search becomes a hot word only when this many distinct visitors (a daily-rotated hash, never the address)
-# searched it within the window, and then waits in 「待审热词」 for an editor unless approval is switched off.
-# `manage.py refresh_hot_words` (daily) applies these; the window is also how long the query log is kept.
+# A search becomes a hot word once this many distinct visitors searched it within the window (told apart by a
+# daily-keyed hash of the address cms.client_ip gives and the browser, never stored raw); then it waits in
+# 「待审热词」 for an editor unless approval is switched off. `manage.py refresh_hot_words` (daily) applies these;
+# the window is also how long the query log is kept.
 HOT_WORD_MIN_VISITORS = int(os.environ.get("HOT_WORD_MIN_VISITORS", 5))
 HOT_WORD_WINDOW_DAYS = int(os.environ.get("HOT_WORD_WINDOW_DAYS", 30))
 HOT_WORD_REQUIRE_APPROVAL = os.environ.get("HOT_WORD_REQUIRE_APPROVAL", "1") == "1"
-# How many proxies in front of the search service append to X-Forwarded-For (nginx in production: 1). With 0
-# the visitor's address is REMOTE_ADDR and the header, which anyone can write, is ignored.
-HOT_WORD_TRUSTED_PROXIES = int(os.environ.get("HOT_WORD_TRUSTED_PROXIES", 0))
 
 # Review workflow (content_models.workspaces): comments on pages, and Wagtail's e-mail notifications —
 # reviewers hear of submissions, editors of approval or rejection. Set EMAIL_* for a real mail server.
