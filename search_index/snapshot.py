@@ -157,6 +157,7 @@ class Scored:
     by_part: array  # segment docnums, largest part first
     max_part: float
     _shifted: dict[int, dict[int, float]] = field(default_factory=dict)
+    _merged: dict[tuple, tuple[tuple, dict[int, float]]] = field(default_factory=dict)
 
     def shifted(self, offset: int) -> dict[int, float]:
         """`parts` keyed by docnum + offset (the segment's docnums in a snapshot), kept per offset."""
@@ -166,6 +167,21 @@ class Scored:
         if found is None:
             found = self._shifted[offset] = {d + offset: p for d, p in self.parts.items()}
         return found
+
+    def merged(self, offset: int, others: tuple[tuple[Scored, int], ...]) -> dict[int, float]:
+        """This segment's parts at `offset` and the `others` at theirs in one table, kept for the
+        same others: after an update, a term the new segment lacks reuses the table of before."""
+        key = (offset, tuple((id(scored), at) for scored, at in others))
+        found = self._merged.get(key)
+        if found is not None and all(a is b for (a, _), (b, _) in zip(found[0], others, strict=True)):
+            return found[1]
+        table = dict(self.shifted(offset))
+        for scored, at in others:
+            table.update(scored.shifted(at))
+        if len(self._merged) >= 2:
+            self._merged.pop(next(iter(self._merged)))
+        self._merged[key] = (others, table)
+        return table
 
 
 class Segment:
@@ -380,12 +396,12 @@ class Snapshot:
             tables = [leaf.segment.scored(leaf.reader, fieldname, term, avgfl) for leaf in self.leaves()]
             top = max((scored.max_part for scored in tables), default=0.0)
             nonempty = [(scored, leaf.offset) for scored, leaf in zip(tables, self.leaves(), strict=True) if scored.parts]
-            if len(nonempty) == 1:
+            if not nonempty:
+                merged = {}
+            elif len(nonempty) == 1:
                 merged = nonempty[0][0].shifted(nonempty[0][1])  # shared with the segment, not copied
             else:
-                merged = {}
-                for scored, offset in nonempty:
-                    merged.update(scored.shifted(offset))
+                merged = nonempty[0][0].merged(nonempty[0][1], tuple(nonempty[1:]))
             idf = self._idf(fieldname, term) if top else 0.0
             found = (idf, merged, top)
             if len(self._term_weights) > SNAPSHOT_TERM_CACHE // 4:
