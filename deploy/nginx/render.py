@@ -17,6 +17,7 @@ import ipaddress
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 
@@ -45,6 +46,7 @@ DEFAULTS: dict[str, str | None] = {
     "ADMIN_TLS_CERTIFICATE_KEY": "",
     "ACME_ROOT": "",
     "SITE_ROOT": "/srv/dangshi/var/site",
+    "SITE_BUCKET_URL": "",
     "MEDIA_ROOT": "/srv/dangshi/var/media",
     "APP_UPSTREAM": "127.0.0.1:8000",
     "SEARCH_UPSTREAM": "",
@@ -141,6 +143,10 @@ def check(values: dict[str, str]) -> None:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
             raise ConfigError(f"ADMIN_ALLOW: {network!r} is not an address or network (10.1.0.0/16)") from None
+    bucket = urlsplit(values["SITE_BUCKET_URL"])
+    if values["SITE_BUCKET_URL"] and (bucket.scheme not in ("http", "https") or not bucket.hostname
+                                      or bucket.query or bucket.fragment or " " in values["SITE_BUCKET_URL"]):
+        raise ConfigError(f"SITE_BUCKET_URL={values['SITE_BUCKET_URL']!r}: https://host/prefix of a public-read bucket")
     for name in ("SITE_ROOT", "MEDIA_ROOT", "CONF_DIR"):
         if not values[name].startswith("/") or " " in values[name]:
             raise ConfigError(f"{name}={values[name]!r}: an absolute path without spaces")
@@ -156,6 +162,7 @@ def context(values: dict[str, str]) -> dict:
     admin_allow = words(values["ADMIN_ALLOW"])
     if admin_allow:
         admin_allow = list(dict.fromkeys([*admin_allow, "127.0.0.1", "::1"]))
+    bucket = urlsplit(values["SITE_BUCKET_URL"])
     return {
         "tls": tls,
         "server_name": values["SERVER_NAME"],
@@ -171,6 +178,9 @@ def context(values: dict[str, str]) -> dict:
         "admin_tls_certificate_key": values["ADMIN_TLS_CERTIFICATE_KEY"] or values["TLS_CERTIFICATE_KEY"],
         "acme_root": values["ACME_ROOT"],
         "site_root": values["SITE_ROOT"].rstrip("/"),
+        "bucket_origin": f"{bucket.scheme}://{bucket.netloc}" if bucket.netloc else "",
+        "bucket_host": bucket.netloc,
+        "bucket_prefix": bucket.path.rstrip("/"),
         "media_root": values["MEDIA_ROOT"].rstrip("/"),
         "app_upstream": words(values["APP_UPSTREAM"]),
         "search_upstream": words(values["SEARCH_UPSTREAM"] or values["APP_UPSTREAM"]),

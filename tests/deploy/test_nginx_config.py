@@ -5,6 +5,8 @@ the static site's headers and caching, and the Chinese 429 pages of its rate lim
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import http.client
 import json
 import os
@@ -124,6 +126,30 @@ class StandInApp(BaseHTTPRequestHandler):
         pass
 
 
+class StandInBucket(BaseHTTPRequestHandler):
+    """A public-read bucket as site_builder/publish leaves it: text gzipped, each key's Cache-Control, 403 for a
+    key it does not hold; it also tries to set a cookie, which must not reach members."""
+
+    protocol_version = "HTTP/1.1"
+    objects: dict[str, tuple[bytes, dict[str, str]]] = {}
+
+    def do_GET(self) -> None:
+        body, headers = self.objects.get(self.path, (b"<Error><Code>AccessDenied</Code></Error>", {"Content-Type": "application/xml"}))
+        self.send_response(200 if self.path in self.objects else 403)
+        for name, value in {**headers, "Set-Cookie": "bucket=1"}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+def stored_page(html: str) -> tuple[bytes, dict[str, str]]:
+    return gzip.compress(html.encode()), {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip", "Cache-Control": "no-cache"}
+
+
 @dataclass
 class Running:
     public: int
@@ -158,34 +184,24 @@ def start(nginx: str, prefix: Path, ports: list[int]) -> subprocess.Popen:
     return process
 
 
-@pytest.fixture
-def site(workdir: Path) -> Iterator[Running]:
-    """The plain-HTTP variant on loopback, a small build folder and media folder, and the stand-in application."""
-    nginx = nginx_or_skip()
-    build, media = workdir / "site", workdir / "media"
-    files = {
-        build / "index.html": "<!doctype html><title>党史学习资源库</title><h1>党史学习资源库</h1>" + "<p>四个自信，中国梦。</p>" * 40,
-        build / "404.html": "<h1>抱歉，没有找到这个页面</h1>",
-        build / "news" / "38" / "index.html": "<h1>南关区开展党史学习教育专题宣讲</h1>",
-        build / "theme" / "site.3f9a1c2b.css": "body{font-size:19px}",
-        build / "media" / "images" / "cover.width-160.format-webp.webp": "webp",
-        build / "hot" / "yananjingshen" / "index.html": "<h1>延安精神</h1>",
-        build / ".git" / "config": "secret",
-        media / "documents" / "permitted.pdf": "%PDF-1.4 公开文件",
-        media / "original_images" / "private.png": "内部资料",
-    }
-    for path, text in files.items():
+def write_files(files: dict[Path, str | bytes], root: Path) -> None:
+    for path, content in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    for folder in [workdir, *(p for p in workdir.rglob("*") if p.is_dir())]:
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
         folder.chmod(0o755)
+
+
+@contextlib.contextmanager
+def serving(workdir: Path, *settings: str) -> Iterator[Running]:
+    """The plain-HTTP variant on loopback in front of the stand-in application, with `settings` on top."""
+    nginx = nginx_or_skip()
     app = ThreadingHTTPServer(("127.0.0.1", 0), StandInApp)
     threading.Thread(target=app.serve_forever, daemon=True).start()
     public, admin = free_port(), free_port()
     rendered = render(workdir, "TLS=0", "SERVER_NAME=127.0.0.1", "ADMIN_SERVER_NAME=127.0.0.1",
                       f"PUBLIC_LISTEN=127.0.0.1:{public}", f"ADMIN_LISTEN=127.0.0.1:{admin}", "ADMIN_ALLOW=127.0.0.1",
-                      f"SITE_ROOT={build}", f"MEDIA_ROOT={media}", f"APP_UPSTREAM=127.0.0.1:{app.server_port}",
-                      "SEARCH_RATE=1r/m", "SEARCH_BURST=3", "LOGIN_RATE=1r/m", "LOGIN_BURST=2")
+                      f"MEDIA_ROOT={workdir / 'media'}", f"APP_UPSTREAM=127.0.0.1:{app.server_port}", *settings)
     assert rendered.returncode == 0, rendered.stderr
     StandInApp.seen = []
     process = start(nginx, workdir, [public, admin])
@@ -196,6 +212,68 @@ def site(workdir: Path) -> Iterator[Running]:
         process.wait(20)
         app.shutdown()
         app.server_close()
+
+
+MEDIA = {
+    Path("media/documents/permitted.pdf"): "%PDF-1.4 公开文件",
+    Path("media/original_images/private.png"): "内部资料",
+}
+
+
+@pytest.fixture
+def site(workdir: Path) -> Iterator[Running]:
+    """nginx serving a small build folder (and media folder), with low rate limits."""
+    build = workdir / "site"
+    write_files({
+        build / "index.html": "<!doctype html><title>党史学习资源库</title><h1>党史学习资源库</h1>" + "<p>四个自信，中国梦。</p>" * 40,
+        build / "404.html": "<h1>抱歉，没有找到这个页面</h1>",
+        build / "news" / "38" / "index.html": "<h1>南关区开展党史学习教育专题宣讲</h1>",
+        build / "theme" / "site.3f9a1c2b.css": "body{font-size:19px}",
+        build / "map" / "nanguan.geojson": '{"type": "FeatureCollection", "features": []}' + " " * 300,
+        build / "media" / "images" / "cover.width-160.format-webp.webp": "webp",
+        build / "hot" / "yananjingshen" / "index.html": "<h1>延安精神</h1>",
+        build / ".git" / "config": "secret",
+        **{workdir / path: text for path, text in MEDIA.items()},
+    }, workdir)
+    with serving(workdir, f"SITE_ROOT={build}", "SEARCH_RATE=1r/m", "SEARCH_BURST=3", "LOGIN_RATE=1r/m", "LOGIN_BURST=2") as running:
+        yield running
+
+
+def test_bucket_variant_serves_the_published_keys_with_the_site_headers_and_falls_back_to_the_application(workdir):
+    home = "<h1>党史学习资源库</h1>" + "<p>四个自信，中国梦。</p>" * 40
+    StandInBucket.objects = {
+        "/site/index.html": stored_page(home),
+        "/site/news/38/index.html": stored_page("<h1>南关区开展党史学习教育专题宣讲</h1>"),
+        "/site/404.html": stored_page("<h1>抱歉，没有找到这个页面</h1>"),
+        "/site/media/images/cover.width-160.format-webp.webp": (b"webp", {"Content-Type": "image/webp", "Cache-Control": "public, max-age=86400"}),
+        "/site/media/images/%E5%B0%81%E9%9D%A2.width-160.webp": (b"chinese", {"Content-Type": "image/webp"}),
+    }
+    write_files({workdir / path: text for path, text in MEDIA.items()}, workdir)
+    bucket = ThreadingHTTPServer(("127.0.0.1", 0), StandInBucket)
+    threading.Thread(target=bucket.serve_forever, daemon=True).start()
+    try:
+        with serving(workdir, f"SITE_BUCKET_URL=http://127.0.0.1:{bucket.server_port}/site/") as site:
+            status, headers, body = site.request("/", headers={"Accept-Encoding": "gzip"})
+            assert status == 200 and headers["content-encoding"] == "gzip" and gzip.decompress(body).decode() == home
+            assert headers["cache-control"] == "no-cache" and "set-cookie" not in headers
+            for name, value in snippet_headers().items():
+                assert headers[name.lower()] == value, name
+            status, headers, body = site.request("/news/38/")  # a client without gzip gets it unzipped
+            assert status == 200 and "content-encoding" not in headers and "南关区" in body.decode()
+            status, _, body = site.request("/news/99/")
+            assert status == 404 and "抱歉，没有找到这个页面" in body.decode()
+            status, headers, body = site.request("/media/images/cover.width-160.format-webp.webp")
+            assert (status, body, headers["cache-control"]) == (200, b"webp", "public, max-age=86400")
+            assert site.request("/media/images/%E5%B0%81%E9%9D%A2.width-160.webp")[2] == b"chinese"  # 封面: escaped again
+            status, _, body = site.request("/media/documents/permitted.pdf")
+            assert (status, body) == (200, "%PDF-1.4 公开文件".encode())
+            assert StandInApp.seen[-1]["path"] == "/media/documents/permitted.pdf"
+            status, _, body = site.request("/hot/zhongguomeng/")
+            assert status == 200 and json.loads(body) == {"app": "/hot/zhongguomeng/"}
+            assert site.request("/api/search/?q=a")[0] == 200
+    finally:
+        bucket.shutdown()
+        bucket.server_close()
 
 
 @pytest.mark.parametrize("tls", [False, True], ids=["plain-loopback", "tls"])
@@ -245,6 +323,9 @@ def test_static_files_carry_the_security_headers_caching_and_compression(site):
     brotli = (site.prefix / "nginx.conf").read_text(encoding="utf-8").count("brotli on;") > 0
     _, headers, _ = site.request("/", headers={"Accept-Encoding": "br, gzip"})
     assert headers["content-encoding"] == ("br" if brotli else "gzip")
+    _, headers, _ = site.request("/map/nanguan.geojson", headers={"Accept-Encoding": "gzip"})
+    assert headers["content-type"] == "application/geo+json; charset=utf-8" and headers["content-encoding"] == "gzip"
+    assert headers["cache-control"] == "no-cache" and headers["x-frame-options"] == "DENY"
     _, headers, _ = site.request("/theme/site.3f9a1c2b.css")
     assert headers["cache-control"] == "public, max-age=31536000, immutable"
     status, headers, _ = site.request("/news/38")
@@ -331,6 +412,7 @@ def test_the_tls_variant_redirects_plain_http_and_serves_https(workdir):
     "APP_UPSTREAM=127.0.0.1:8000}",
     "TLS_CERTIFICATE=",
     "NO_SUCH_SETTING=1",
+    "SITE_BUCKET_URL=oss://dangshi-site/site",
 ])
 def test_render_refuses_values_that_would_change_the_configuration(workdir, setting):
     rendered = render(workdir, setting)
