@@ -18,7 +18,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from .schema import FIELD_BOOSTS, TEXT_FIELDS
 TABLE_FILE = "suggest.json"
 DOCS_FILE = "suggest-docs.json"  # per-document titles and names, so updates re-read only what changed
 WORDS_FILE = "suggest-words.json"  # per-segment words, so updates read only the new segments' terms
-TABLE_FORMAT = 2
+TABLE_FORMAT = 3
 
 # Entry kinds, in the order they are offered: dictionary terms first, then words of any searched
 # field, then names (people, tags, columns, districts), then whole titles.
@@ -54,6 +54,10 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _NAMES_SPLIT = re.compile(r"[,，、;；/|\s]+")
 _PREFIX_NOISE = re.compile(r"[\s'’·]+")
 _SCRIPT_RUN = re.compile(r"[\u3400-\u9fff]+|[a-z]+")
+# Separates the entries of a column in suggest.json: JSON leaves it unescaped (a newline's escape
+# made parsing three times slower), and no entry holds it: titles and names have their whitespace
+# collapsed, words never contain any.
+_SEP = "\u2028"
 # Pinyin confusions common in Northeastern speech and phone typing: zh/z, ch/c, sh/s, -ng/-n, n/l.
 # Folded on the whole key (syllable boundaries are unknown in what was typed), the same on both sides.
 _FOLDS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("ng", "n"), ("n", "l"))
@@ -108,13 +112,13 @@ def _names(stored: dict) -> list[str]:
     editor chose, which the analyzer may have cut into several words (基层动态 → 基层 动态)."""
     lines = (stored.get("tags") or "").split("\n") + (stored.get("labels") or "").split("\n")
     raw = _NAMES_SPLIT.split(stored.get("people") or "") + lines
-    names = {normalize_text(n).strip() for n in raw}
+    names = {" ".join(normalize_text(n).split()) for n in raw}
     return sorted(n for n in names if 2 <= len(n) <= 12)
 
 
 def _doc_contribution(stored: dict) -> list[Any]:
     """What one document adds besides its words: [normalised title, title, names]."""
-    title = (stored.get("title") or "").strip()[:MAX_TITLE_CHARS]
+    title = " ".join((stored.get("title") or "").split())[:MAX_TITLE_CHARS]
     return [normalize_text(title) if title else "", title, _names(stored)]
 
 
@@ -235,9 +239,10 @@ def _write_atomic(generation: Path, name: str, text: str) -> None:
     os.replace(tmp, generation / name)
 
 
-def _sorted_pairs(pairs: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+def _index(pairs: list[tuple[str, int]]) -> dict[str, str]:
+    """A sorted key list as two columns: the keys, and their entry numbers comma-separated."""
     pairs.sort()
-    return [k for k, _ in pairs], [r for _, r in pairs]
+    return {"keys": _SEP.join(k for k, _ in pairs), "refs": ",".join(str(r) for _, r in pairs)}
 
 
 @contextmanager
@@ -254,7 +259,12 @@ def _without_gc() -> Iterator[None]:
 
 
 def write_table(ix: Any, generation: Path, terms: list[str] | tuple[str, ...], changed_keys: list[str] | None = None) -> None:
-    """(Re)compute suggest.json for one index generation; `changed_keys` limits re-reading to those documents."""
+    """(Re)compute suggest.json for one index generation; `changed_keys` limits re-reading to those documents.
+
+    The file holds columns of text rather than nested lists: a search process loads it after every
+    update, and a few long strings parse several times faster than 100,000 short ones; each column
+    is split only when a lookup first needs it.
+    """
     with _without_gc():
         _write_table(ix, Path(generation), terms, changed_keys)
 
@@ -262,24 +272,27 @@ def write_table(ix: Any, generation: Path, terms: list[str] | tuple[str, ...], c
 def _write_table(ix: Any, generation: Path, terms: list[str] | tuple[str, ...], changed_keys: list[str] | None) -> None:
     # Reuse the previous table's pinyin: pypinyin costs ~50 µs a word and most entries survive
     # an incremental update unchanged.
-    previous = _read_json(generation / TABLE_FILE)
     cached: dict[str, str] = {}
+    previous = _read_json(generation / TABLE_FILE)
     if isinstance(previous, dict) and previous.get("format") == TABLE_FORMAT:
-        cached = {e[0]: e[4] for e in previous["entries"]}
+        cached = dict(zip(_split(previous["texts"]), _split(previous["syllables"]), strict=True))
 
     entries = _collect_entries(ix, generation, list(terms), changed_keys)
     ranked = sorted(entries.items(), key=lambda item: (item[1][1], -item[1][2], len(item[0]), item[0]))
-    rows = []
+    texts, displays, kinds, syllable_lines = [], [], [], []
     prefix: list[tuple[str, int]] = []
     spell: list[tuple[str, int]] = []
     backward: list[tuple[str, int]] = []
     fuzzy: list[tuple[str, int]] = []
-    for index, (text, (display, kind, weight)) in enumerate(ranked):
+    for index, (text, (display, kind, _weight)) in enumerate(ranked):
         han = bool(_HAN.search(text))
         syls = cached.get(text)
         if syls is None:
             syls = " ".join(syllables(text)) if han else ""
-        rows.append([text, display, kind, weight, syls])
+        texts.append(text)
+        displays.append("" if display == text else display)
+        kinds.append(str(kind))
+        syllable_lines.append(syls)
         prefix.append((text, index))
         full = syls.replace(" ", "") if han else text
         if han and full:
@@ -293,13 +306,23 @@ def _write_table(ix: Any, generation: Path, terms: list[str] | tuple[str, ...], 
             backward.append((full[::-1], index))
             if han:
                 fuzzy.append((fold(full), index))
-    data: dict[str, Any] = {"format": TABLE_FORMAT, "entries": rows}
+    data: dict[str, Any] = {
+        "format": TABLE_FORMAT,
+        "texts": _SEP.join(texts),
+        "displays": _SEP.join(displays),
+        "kinds": "".join(kinds),
+        "syllables": _SEP.join(syllable_lines),
+    }
     for name, pairs in (("keys", prefix), ("spell", spell), ("backward", backward), ("fuzzy", fuzzy)):
-        data[name], data[name + "_refs"] = _sorted_pairs(pairs)
+        data[name] = _index(pairs)
     _write_atomic(generation, TABLE_FILE, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 # --- reading ---------------------------------------------------------------------------------
+
+
+def _split(column: str) -> list[str]:
+    return column.split(_SEP) if column else []
 
 
 def _equal(keys: list[str], refs: list[int], key: str) -> list[int]:
@@ -313,19 +336,39 @@ def _starting(keys: list[str], refs: list[int], prefix: str, cap: int) -> list[i
     return refs[lo:hi]
 
 
-@dataclass
 class SuggestionTable:
-    """A loaded suggest.json. Entries are ranked: a smaller index is a better suggestion."""
+    """A loaded suggest.json. Entries are ranked: a smaller entry number is a better suggestion.
 
-    entries: list[list[Any]]
-    keys: list[str]
-    keys_refs: list[int]
-    spell: list[str]
-    spell_refs: list[int]
-    backward: list[str]
-    backward_refs: list[int]
-    fuzzy: list[str]
-    fuzzy_refs: list[int]
+    Columns and key lists are split from the file's strings on first use: suggest() never pays for
+    the correction lists, nor a correction for the display texts.
+    """
+
+    def __init__(self, data: dict[str, Any]):
+        self._data = data
+        self._indexes: dict[str, tuple[list[str], list[int]]] = {}
+
+    @cached_property
+    def texts(self) -> list[str]:
+        return _split(self._data["texts"])
+
+    @cached_property
+    def displays(self) -> list[str]:
+        return [d or t for d, t in zip(_split(self._data["displays"]), self.texts, strict=True)]
+
+    @cached_property
+    def syllables(self) -> list[str]:
+        return _split(self._data["syllables"])
+
+    @property
+    def kinds(self) -> str:
+        return self._data["kinds"]  # one digit an entry
+
+    def _index(self, name: str) -> tuple[list[str], list[int]]:
+        index = self._indexes.get(name)
+        if index is None:
+            column = self._data[name]
+            index = self._indexes[name] = (_split(column["keys"]), json.loads(f"[{column['refs']}]"))
+        return index
 
     def lookup(self, prefix: str, limit: int = 8) -> list[str]:
         """Entries whose text, full pinyin or pinyin initials start with `prefix`, best first.
@@ -336,59 +379,60 @@ class SuggestionTable:
         prefix = _PREFIX_NOISE.sub("", normalize_text(prefix))
         if not prefix or limit < 1:
             return []
+        keys, refs = self._index("keys")
         if _HAN.search(prefix) and re.search("[a-z]", prefix):
             units = typed_units(prefix)
             chars = "".join(ch for _, ch in units)
             candidates: set[int] = set()
             for key in ("".join(letters for letters, _ in units),  # 延an
                         "".join(letters[0] if ch else letters for letters, ch in units)):  # 习jp
-                candidates.update(_starting(self.keys, self.keys_refs, key, MAX_SCANNED))
-            best = [ref for ref in sorted(candidates) if contains_in_order(self.entries[ref][0], chars)][: limit * 4]
+                candidates.update(_starting(keys, refs, key, MAX_SCANNED))
+            best = [ref for ref in sorted(candidates) if contains_in_order(self.texts[ref], chars)][: limit * 4]
         else:
-            # refs are entry ranks: the smallest are the best suggestions.
-            best = heapq.nsmallest(limit * 4, set(_starting(self.keys, self.keys_refs, prefix, MAX_SCANNED)))
+            best = heapq.nsmallest(limit * 4, set(_starting(keys, refs, prefix, MAX_SCANNED)))
         result: list[str] = []
         seen: set[str] = set()
+        displays = self.displays
         for ref in best:
-            display = self.entries[ref][1]
-            if display not in seen:
-                seen.add(display)
-                result.append(display)
+            if displays[ref] not in seen:
+                seen.add(displays[ref])
+                result.append(displays[ref])
                 if len(result) == limit:
                     break
         return result
 
     def _texts(self, refs: list[int]) -> list[str]:
-        return [self.entries[ref][0] for ref in refs]
+        return [self.texts[ref] for ref in refs]
 
     def _full(self, ref: int) -> str:
-        text, _display, _kind, _weight, syls = self.entries[ref]
-        return syls.replace(" ", "") if syls else text
+        return self.syllables[ref].replace(" ", "") or self.texts[ref]
+
+    def _equal(self, name: str, key: str) -> list[int]:
+        return _equal(*self._index(name), key)
 
     def is_word(self, text: str) -> bool:
         """Whether `text` is a word or term of the index (names and titles may be several words)."""
-        return any(self.entries[r][0] == text and self.entries[r][2] <= KIND_WORD
-                   for r in _equal(self.keys, self.keys_refs, text))
+        return any(self.texts[r] == text and int(self.kinds[r]) <= KIND_WORD for r in self._equal("keys", text))
 
     def by_pinyin(self, key: str) -> list[str]:
         """Words, terms and names whose full pinyin is `key` (yanan → 延安), best first."""
-        return self._texts(_equal(self.spell, self.spell_refs, key))
+        return self._texts(self._equal("spell", key))
 
     def by_initials(self, key: str) -> list[str]:
         """Words, terms and names whose pinyin initials are `key` (xjp → 习近平), best first."""
-        refs = _equal(self.keys, self.keys_refs, key)
-        return [self.entries[r][0] for r in refs
-                if self.entries[r][2] != KIND_TITLE and "".join(s[0] for s in self.entries[r][4].split()) == key]
+        return [self.texts[r] for r in self._equal("keys", key)
+                if int(self.kinds[r]) != KIND_TITLE and "".join(s[0] for s in self.syllables[r].split()) == key]
 
     def by_fuzzy(self, key: str) -> list[str]:
         """Words, terms and names whose pinyin folds like `key` (zongguomen → 中国梦), best first."""
-        return self._texts(_equal(self.fuzzy, self.fuzzy_refs, fold(key)))
+        return self._texts(self._equal("fuzzy", fold(key)))
 
     def pinyin_state(self, key: str) -> tuple[bool, bool]:
         """(some entry's full pinyin is `key`, some entry's full pinyin starts with `key`)."""
-        lo = bisect_left(self.spell, key)
-        starts = lo < len(self.spell) and self.spell[lo].startswith(key)
-        return starts and self.spell[lo] == key, starts
+        spell, _refs = self._index("spell")
+        lo = bisect_left(spell, key)
+        starts = lo < len(spell) and spell[lo].startswith(key)
+        return starts and spell[lo] == key, starts
 
     def near_spellings(self, key: str, maxdist: int) -> list[str]:
         """Entries whose full pinyin (or Latin spelling) is within `maxdist` edits of `key`, closest first.
@@ -397,8 +441,8 @@ class SuggestionTable:
         at most MAX_SPELLING_CANDIDATES each, so the cost does not grow with the vocabulary.
         """
         half = len(key) // 2
-        refs = set(_starting(self.spell, self.spell_refs, key[:half], MAX_SPELLING_CANDIDATES))
-        refs.update(_starting(self.backward, self.backward_refs, key[::-1][: len(key) - half], MAX_SPELLING_CANDIDATES))
+        refs = set(_starting(*self._index("spell"), key[:half], MAX_SPELLING_CANDIDATES))
+        refs.update(_starting(*self._index("backward"), key[::-1][: len(key) - half], MAX_SPELLING_CANDIDATES))
         scored = []
         for ref in refs:
             full = self._full(ref)
@@ -406,13 +450,13 @@ class SuggestionTable:
                 d = distance(key, full, limit=maxdist)
                 if d <= maxdist:
                     scored.append((d, ref))
-        return [self.entries[ref][0] for _d, ref in sorted(scored)]
+        return [self.texts[ref] for _d, ref in sorted(scored)]
 
     def sound_alikes(self, text: str, syls: list[str]) -> list[str]:
         """Other known words as long as `text` that sound like it (`syls` its syllables), best first."""
         full = "".join(syls)
-        found = _equal(self.spell, self.spell_refs, full)
-        found += [r for r in _equal(self.fuzzy, self.fuzzy_refs, fold(full)) if r not in found]
+        found = self._equal("spell", full)
+        found += [r for r in self._equal("fuzzy", fold(full)) if r not in found]
         return [w for w in self._texts(found) if len(w) == len(text) and w != text]
 
 
@@ -434,10 +478,10 @@ def load_table(generation: Path) -> SuggestionTable:
         hit = _cache.get(key)
         if hit and hit[0] == mtime:
             return hit[1]
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json.loads(path.read_bytes())
     if data.get("format") != TABLE_FORMAT:
         raise ValueError(f"suggestion table {path} has an unknown format; rebuild the search index")
-    table = SuggestionTable(**{name: data[name] for name in SuggestionTable.__dataclass_fields__})
+    table = SuggestionTable(data)
     with _cache_lock:
         if len(_cache) > 8:
             _cache.clear()
