@@ -1,6 +1,7 @@
 """Benchmark the search core (jieba + Whoosh) on a synthetic, seeded party-history corpus; prints JSON.
 
-    .venv/bin/python bench/bench_search_core.py --docs 12000
+    .venv/bin/python bench/bench_search_core.py --docs 20000 --build-repeat 0        # query latency
+    .venv/bin/python bench/bench_search_core.py --docs 20000 --build-only            # index build
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ RARE_QUERIES = ["赵一曼", "黄大年", "焦裕禄", "古田会议", "王进�
 MULTI_QUERIES = ["杨靖宇 抗联精神 纪念馆", "南关区 党员 学习", "长春 国有企业 改革", "四个自信 读本 干部",
                  "白山黑水 东北抗日联军 斗争", "中国梦 故事 新时代"]
 ODD_QUERIES = ["四个自心", "sigezixin", "title:*", "国有企业" * 40]
+# Odd and hostile input: pinyin (full, initials, mixed), Latin junk and typos, unknown words, the most
+# words a query keeps, a repeated word, operator soup. Every one must stay under the time limit.
+HOSTILE_QUERIES = ODD_QUERIES + [
+    "changwuxian", "daerjiaohezhen", "abcdefg", "qwzxkjvbnmlpoiuytrewqasdfghjkl" * 3, "marxsim",
+    "sgzx", "xjp", "yanan", "延an", "dang shi xue xi", "sigezixinxijinping", "党史学系", "量子纠缠超导体",
+    "国有 企业 改革 党史 学习 四个自信 中国梦 白山黑水 三会一课 杨靖宇 延安精神 陵园",
+    'title:* OR (国有 AND NOT 企业) "党史" -改革 +学习 ~2 ^3 [a TO z]', "😀🇨🇳👍", "<script>alert(1)</script>",
+]
 PREFIXES = ["sgzx", "sige", "s", "四个", "四", "dsxx", "dang", "yjy", "杨", "kl", "hs", "zhongguo", "红色", "nanguan"]
 
 
@@ -146,8 +155,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=12000)
     parser.add_argument("--seed", type=int, default=20210701)
-    parser.add_argument("--repeat", type=int, default=5, help="runs of the whole query set")
-    parser.add_argument("--index-dir", type=Path, default=None, help="default: a temporary directory")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of the whole query set within a round")
+    parser.add_argument("--rounds", type=int, default=3, help="query-latency rounds; figures are their medians")
+    parser.add_argument("--updates", type=int, default=20, help="one-document updates per round, each followed by a query")
+    parser.add_argument("--index-dir", type=Path, default=None,
+                        help="default: a temporary directory; a directory that already holds an index is "
+                             "reused for the query figures (it is updated, not rebuilt)")
     parser.add_argument("--build-repeat", type=int, default=3, help="full builds per configuration (0: none)")
     parser.add_argument("--build-procs", default="1,auto", help="process counts to build with, e.g. 1,2,auto")
     parser.add_argument("--update-repeat", type=int, default=5, help="one-document updates timed after the builds")
@@ -167,81 +180,151 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _run(args: argparse.Namespace) -> dict:
+    """Query latency: search with highlights and facets, odd and hostile queries, suggestions, and the
+    first query after each one-document update; each figure is the median over `--rounds` rounds."""
+    import os
+
     t0 = time.perf_counter()
     from search_index.analysis import get_dictionary
     _ = get_dictionary().tokenizer  # first use loads jieba's dictionary
     jieba_startup = time.perf_counter() - t0
 
-    from search_index.indexer import build_index, index_size_bytes, update_documents
-    from search_index.query import search, suggest
+    from search_index.indexer import build_index, index_size_bytes
 
     docs = make_docs(args.docs, args.seed)
     index_dir = args.index_dir or Path(tempfile.mkdtemp(prefix="bench-search-"))
+    reused = (index_dir / "CURRENT").exists()
     try:
-        t0 = time.perf_counter()
-        report = build_index(docs, index_dir)
-        build_s = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        update_documents([dict(docs[0], title="更新后的标题 四个自信")], index_dir)
-        update_one_s = time.perf_counter() - t0
-
-        queries = {"hot": HOT_QUERIES, "rare": RARE_QUERIES, "three_terms": MULTI_QUERIES, "odd": ODD_QUERIES}
-        for group in queries.values():  # warm-up: open searcher, load suggestion table
-            for q in group:
-                search(index_dir, q)
-        latency: dict[str, list[float]] = {name: [] for name in queries}
-        totals: dict[str, int] = {}
-        partial = 0
-        for _ in range(args.repeat):
-            for name, group in queries.items():
-                for q in group:
-                    t0 = time.perf_counter()
-                    result = search(index_dir, q)
-                    latency[name].append((time.perf_counter() - t0) * 1000)
-                    totals[q] = result.total
-                    partial += result.partial
-        # The same queries with the per-generation result cache emptied before each one: the cost
-        # of a query nobody asked in this generation yet (searcher and posting-list cache warm).
-        from search_index.snapshot import pooled_snapshot
-
-        uncached: dict[str, list[float]] = {name: [] for name in queries}
-        for _ in range(args.repeat):
-            for name, group in queries.items():
-                for q in group:
-                    with pooled_snapshot(index_dir) as snap:
-                        snap.results.clear()
-                    t0 = time.perf_counter()
-                    search(index_dir, q)
-                    uncached[name].append((time.perf_counter() - t0) * 1000)
-        suggest_ms = []
-        for _ in range(args.repeat * 4):
-            for prefix in PREFIXES:
-                t0 = time.perf_counter()
-                suggest(index_dir, prefix)
-                suggest_ms.append((time.perf_counter() - t0) * 1000)
-        all_ms = [ms for values in latency.values() for ms in values]
+        build_s = None
+        if not reused:
+            t0 = time.perf_counter()
+            build_index(docs, index_dir)
+            build_s = round(time.perf_counter() - t0, 2)
+        load = [os.getloadavg()[0]]
+        rounds = []
+        for r in range(args.rounds):
+            rounds.append(_query_round(index_dir, docs, args.repeat, args.updates, first_doc=r * args.updates))
+            load.append(os.getloadavg()[0])
+        figures = _median_of(rounds)
         return {
             "python": platform.python_version(),
             "whoosh": _whoosh_distribution(),
             "docs": args.docs,
-            "jieba_startup_s": round(jieba_startup, 3),
-            "build_s": round(build_s, 2),
-            "docs_per_s": round(args.docs / build_s, 1),
+            "index_reused": reused,
+            "build_s": build_s,
             "index_size_bytes": index_size_bytes(index_dir),
-            "update_one_doc_s": round(update_one_s, 3),
-            "query_ms": _percentiles(all_ms),
-            "query_ms_by_group": {name: _percentiles(values) for name, values in latency.items()},
-            "query_ms_uncached": _percentiles([ms for values in uncached.values() for ms in values]),
-            "query_ms_uncached_by_group": {name: _percentiles(values) for name, values in uncached.items()},
-            "suggest_ms": _percentiles(suggest_ms),
-            "partial_results": partial,
-            "hits_sample": {q: totals[q] for q in (HOT_QUERIES[0], RARE_QUERIES[0], MULTI_QUERIES[0], "四个自心")},
-            "dictionary_version": report.dictionary_version,
+            "jieba_startup_s": round(jieba_startup, 3),
+            "rounds": args.rounds,
+            "load_avg_1min": [round(x, 1) for x in load],
+            "goals": {
+                "first_query_after_update_p95_ms < 20": figures["first_query_after_update_ms"]["p95"],
+                "hostile_and_odd_max_ms < 100": figures["hostile_ms"]["max"],
+                "search_p95_ms (highlights + facets) < 20": figures["search_ms"]["p95"],
+                "suggest_p95_ms < 5": figures["suggest_ms"]["p95"],
+            },
+            **figures,
         }
     finally:
         if args.index_dir is None:
             shutil.rmtree(index_dir, ignore_errors=True)
+
+
+def _query_round(index_dir: Path, docs: list[dict], repeat: int, updates: int, first_doc: int) -> dict:
+    from search_index.indexer import update_documents
+    from search_index.query import search, suggest
+    from search_index.snapshot import pooled_snapshot
+
+    def timed(q: str) -> tuple[float, float, object]:
+        """Wall and CPU milliseconds of one search (CPU time hardly moves with the machine's load)."""
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = search(index_dir, q)
+        return (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000, result
+
+    def uncached(q: str) -> tuple[float, float, object]:
+        """One search as the first time anyone asks it in this generation (result cache emptied)."""
+        with pooled_snapshot(index_dir) as snap:
+            snap.results.clear()
+        return timed(q)
+
+    groups = {"hot": HOT_QUERIES, "rare": RARE_QUERIES, "three_terms": MULTI_QUERIES}
+    everyday = [q for group in groups.values() for q in group]
+    for q in everyday + HOSTILE_QUERIES:  # warm-up: searcher, tables of every word, suggestion table
+        search(index_dir, q)
+
+    by_group: dict[str, list[float]] = {name: [] for name in groups}
+    search_cpu: list[float] = []
+    cached: list[float] = []
+    totals: dict[str, int] = {}
+    for _ in range(repeat):
+        for name, group in groups.items():
+            for q in group:
+                ms, cpu, result = uncached(q)
+                by_group[name].append(ms)
+                search_cpu.append(cpu)
+                totals[q] = result.total
+                cached.append(timed(q)[0])
+
+    hostile: dict[str, list[float]] = {q: [] for q in HOSTILE_QUERIES}
+    hostile_cpu: list[float] = []
+    partial: dict[str, int] = {}
+    for _ in range(repeat):
+        for q in HOSTILE_QUERIES:
+            ms, cpu, result = uncached(q)
+            hostile[q].append(ms)
+            hostile_cpu.append(cpu)
+            if result.partial:
+                partial[q] = partial.get(q, 0) + 1
+
+    suggest_ms = []
+    for _ in range(repeat * 4):
+        for prefix in PREFIXES:
+            t0 = time.perf_counter()
+            suggest(index_dir, prefix)
+            suggest_ms.append((time.perf_counter() - t0) * 1000)
+
+    # An editor publishes one item, then a member searches: the first query on the new snapshot.
+    first_ms, first_cpu, update_s, first_partial = [], [], [], 0
+    for i in range(updates):
+        doc = docs[(first_doc + i) % len(docs)]
+        t0 = time.perf_counter()
+        update_documents([dict(doc, title=f"{doc['title']} 修订{first_doc + i}")], index_dir)
+        update_s.append(time.perf_counter() - t0)
+        ms, cpu, result = timed(everyday[i % len(everyday)])
+        first_ms.append(ms)
+        first_cpu.append(cpu)
+        first_partial += result.partial
+
+    all_hostile = [ms for values in hostile.values() for ms in values]
+    return {
+        "search_ms": _percentiles([ms for values in by_group.values() for ms in values]),
+        "search_cpu_ms": _percentiles(search_cpu),
+        "search_ms_by_group": {name: _percentiles(values) for name, values in by_group.items()},
+        "search_cached_ms": _percentiles(cached),
+        "hostile_ms": {**_percentiles(all_hostile),
+                       "slowest": {q[:40]: round(max(v), 1) for q, v in sorted(hostile.items(), key=lambda kv: -max(kv[1]))[:5]},
+                       "partial_answers": partial},
+        "hostile_cpu_ms": _percentiles(hostile_cpu),
+        "suggest_ms": _percentiles(suggest_ms),
+        "first_query_after_update_ms": {**_percentiles(first_ms), "partial_answers": first_partial},
+        "first_query_after_update_cpu_ms": _percentiles(first_cpu),
+        "update_one_doc_s": round(statistics.median(update_s), 3),
+        "hits_sample": {q: totals[q] for q in (HOT_QUERIES[0], RARE_QUERIES[0], MULTI_QUERIES[0])},
+    }
+
+
+def _median_of(rounds: list[dict]) -> dict:
+    """The median of each number over the rounds (nested dicts alike); other values from the last round."""
+    first = rounds[-1]
+    out: dict = {}
+    for key, value in first.items():
+        if isinstance(value, dict):
+            out[key] = _median_of([r.get(key, {}) for r in rounds])
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            numbers = [r[key] for r in rounds if isinstance(r.get(key), int | float)]
+            out[key] = round(statistics.median(numbers), 3)
+        else:
+            out[key] = value
+    return out
 
 
 # Index-build throughput and one-document updates --------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
+from collections.abc import Callable
 from datetime import date
 from itertools import islice
 
@@ -389,7 +390,7 @@ _fresh_cache: dict[str, float] = {}
 _fresh_day: date | None = None
 
 
-def _freshness_table():
+def _freshness_table() -> Callable[[str], float]:
     """date string -> freshness factor for today, memoised for the day."""
     global _fresh_day
     today = date.today()

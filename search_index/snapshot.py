@@ -179,7 +179,7 @@ class Scored:
         for scored, at in others:
             table.update(scored.shifted(at))
         if len(self._merged) >= 2:
-            self._merged.pop(next(iter(self._merged)))
+            self._merged.clear()  # tables of layouts before the last update or two
         self._merged[key] = (others, table)
         return table
 
@@ -241,7 +241,8 @@ class Segment:
         return [leaf.stored_fields(d) for d in range(self.size)]
 
     def dates(self, leaf: Any) -> list[str]:
-        """segment docnum -> "YYYY-MM-DD" or "", from the date field's column (not the stored documents)."""
+        """segment docnum -> "YYYY-MM-DD" or "", from the date field's column (a small segment's
+        from its stored documents)."""
         if self._dates is None and self.size <= SMALL_SEGMENT:
             self._dates = [stored.get(DATE_FIELD) or "" for stored in self._stored(leaf)]
         if self._dates is None:
@@ -268,7 +269,8 @@ class Segment:
         return self._keys
 
     def facets(self, leaf: Any) -> dict[str, dict[str, int]]:
-        """facet name -> value -> bitmask of segment docnums, from the facet fields' posting lists."""
+        """facet name -> value -> bitmask of segment docnums, from the facet fields' posting lists (a
+        small segment's from its stored documents)."""
         if self._facets is None and self.size <= SMALL_SEGMENT:
             facets = {name: {} for name in FACET_FIELDS.values()}
             for d, stored in enumerate(self._stored(leaf)):
