@@ -129,7 +129,7 @@ class _Staged:
 
 
 # --- reading the store ---------------------------------------------------------------------------------------
-# Targets only list, put and delete (that is all a site publish needs); these two read, for the two target kinds.
+# Targets only list, put and delete (all a site publish needs); reading is added here for the two target kinds.
 
 
 def _open_object(target: Target, key: str) -> Iterator[bytes] | None:
@@ -176,7 +176,7 @@ def read_latest(target: Target) -> dict[str, Any] | None:
         pointer = json.loads(raw)
         if not all(isinstance(pointer.get(k), str) for k in ("version", "manifest", "sha256")):
             raise ValueError("version, manifest and sha256 must be strings")
-    except ValueError as exc:
+    except (ValueError, AttributeError) as exc:
         raise ArtefactRefused(f"the `latest` pointer in {target.describe()} is not valid ({exc}); republish") from exc
     return pointer
 
