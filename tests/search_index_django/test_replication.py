@@ -5,6 +5,10 @@ and hostile versions are refused while the node keeps answering."""
 import hashlib
 import json
 import logging
+import os
+import subprocess
+import sys
+import time
 from io import StringIO
 from pathlib import Path
 
@@ -16,10 +20,13 @@ from django_tasks_db.models import DBTaskResult
 
 from content_models.models import EBookPage
 from search_index.indexer import current_generation
-from search_index.replication import open_store, read_latest, read_manifest, read_object
+from search_index.query import search
+from search_index.replication import installed_manifest, open_store, read_latest, read_manifest, read_object
 from search_index.tasks import index_item, rebuild_index
 from site_builder.publish.files import CACHE_NO_CACHE, StoredObject
 from tests.site_builder.conftest import s3_server  # noqa: F401  (the moto S3 server fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=["folder", "s3"])
@@ -187,3 +194,61 @@ def test_a_manifest_naming_files_outside_the_index_is_refused(built_index, store
             follow(node)
         # Nothing written but the follower's lock, and nothing outside its folder.
         assert sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "nodes").rglob("*")) == ["nodes/node", "nodes/node/.follow.lock"]
+
+
+def test_the_follower_process_installs_new_versions_and_logs_a_refusal_once(tmp_path):
+    """`follow_search_index` as search nodes run it: a separate, long-running process looking every 0.2 s."""
+    from search_index.indexer import build_index
+
+    writer, node, url = tmp_path / "writer", tmp_path / "node", f"file://{tmp_path / 'artefacts'}"
+    docs = [
+        {"key": "ebook:1", "type": "ebook", "title": "东北抗日联军史料选编", "body": "杨靖宇将军率部在白山黑水间坚持抗战。", "url": "/books/1/"},
+        {"key": "news:2", "type": "news", "title": "南关区社区党员重温入党誓词", "body": "三会一课制度落到实处。", "url": "/news/2/"},
+    ]
+    build_index(docs, writer)
+    first = command("publish_search_index", "--to", url, "--index-dir", str(writer))
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cms.settings.test", "DANGSHI_VAR_DIR": str(tmp_path / "var")}
+    follower = subprocess.Popen(
+        [sys.executable, "manage.py", "follow_search_index", "--from", url, "--index-dir", str(node), "--interval", "0.2"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_for(lambda: (installed_manifest(node) or {}).get("version") == first["version"], follower)
+        assert [hit.url for hit in search(node, "东北抗日联军史料选编").hits][:1] == ["/books/1/"]
+
+        build_index([{**docs[0], "title": "东北抗日联军史料选编（增订本）"}, docs[1]], writer)
+        second = command("publish_search_index", "--to", url, "--index-dir", str(writer))
+        wait_for(lambda: (installed_manifest(node) or {}).get("version") == second["version"], follower)
+        assert [hit.title for hit in search(node, "增订本").hits] == ["东北抗日联军史料选编（增订本）"]
+
+        # A third version whose meta.json blob is damaged in the store: refused, the node keeps the second.
+        store = open_store(url)
+        manifest = json.loads(read_object(store, f"versions/{second['version']}.json"))
+        meta = next(f for f in manifest["files"] if f["path"] == "generation/meta.json")
+        bad = b"{}" + read_object(store, f"blobs/{meta['sha256']}")[2:]
+        fake = "0" * 64
+        store.put(StoredObject(f"blobs/{fake}", bad, hashlib.md5(bad).hexdigest(), "application/octet-stream", CACHE_NO_CACHE, None))
+        third = {**manifest, "version": "99991231T235959000000-badbad",
+                 "files": [{**f, "sha256": fake} if f is meta else f for f in manifest["files"]]}
+        body = put_json(store, f"versions/{third['version']}.json", third)
+        serving = current_generation(node)
+        put_json(store, "latest", {"version": third["version"], "manifest": f"versions/{third['version']}.json",
+                                   "sha256": hashlib.sha256(body).hexdigest()})
+        time.sleep(2)  # ten looks at the store
+        assert current_generation(node) == serving
+        assert [hit.title for hit in search(node, "增订本").hits] == ["东北抗日联军史料选编（增订本）"]
+    finally:
+        follower.terminate()
+        log = follower.communicate(timeout=30)[1]
+    refusals = [line for line in log.splitlines() if "refused version 99991231T235959000000-badbad" in line]
+    assert len(refusals) == 1, log[-2000:]
+    assert "generation/meta.json" in refusals[0] and "Still serving the previous index" in refusals[0]
+
+
+def wait_for(condition, process: subprocess.Popen, limit: float = 120.0) -> None:
+    """Until `condition()` holds; fails if the process ends or `limit` seconds pass (a hang, not a speed check)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert process.poll() is None, process.communicate()[1][-2000:]
+        assert time.monotonic() < deadline, "the follower did not install the version"
+        time.sleep(0.05)

@@ -45,22 +45,27 @@ class Command(BaseCommand):
                 message = self._problem(error, store)
                 logger.error("%s", message)
                 raise CommandError(message) from error
-            self._log(report, store.describe())
+            self._log_installed(report, store.describe())
+            if report.status == "empty":
+                logger.warning("%s", self._nothing_yet(store))
             self.stdout.write(json.dumps(report.summary(), ensure_ascii=False))
             return
         logger.info("Following search index versions in %s every %.1f s into %s", store.describe(), interval, index_dir)
         last_problem = ""
         while True:
-            try:
-                self._log(follow_once(store, index_dir), store.describe())
-                last_problem = ""
             # A follower runs for months: no error of one look (a refused version, the store unreachable) may end
             # it. Each problem is logged once, not every interval, until it changes or clears.
+            level, problem = logging.INFO, ""
+            try:
+                report = follow_once(store, index_dir)
+                self._log_installed(report, store.describe())
+                if report.status == "empty":
+                    level, problem = logging.WARNING, self._nothing_yet(store)
             except Exception as error:
-                problem = self._problem(error, store)
-                if problem != last_problem:
-                    logger.error("%s", problem)
-                    last_problem = problem
+                level, problem = logging.ERROR, self._problem(error, store)
+            if problem and problem != last_problem:
+                logger.log(level, "%s", problem)
+            last_problem = problem
             time.sleep(interval)
 
     @staticmethod
@@ -73,7 +78,11 @@ class Command(BaseCommand):
         return f"Search index not updated: {what}. Still serving the previous index."
 
     @staticmethod
-    def _log(report: FollowReport, where: str) -> None:
+    def _nothing_yet(store: Target) -> str:
+        return f"Nothing published to {store.describe()} yet; waiting for the writer's first index."
+
+    @staticmethod
+    def _log_installed(report: FollowReport, where: str) -> None:
         if report.status == "installed":
             logger.info(
                 "Search node now serves index version %s from %s (%s documents): %s files downloaded (%s bytes), "
@@ -81,5 +90,3 @@ class Command(BaseCommand):
                 report.version, where, report.doc_count, report.downloaded, report.downloaded_bytes, report.reused,
                 report.seconds,
             )
-        elif report.status == "empty":
-            logger.warning("Nothing published to %s yet; waiting for the writer's first index.", where)
