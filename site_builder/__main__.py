@@ -160,7 +160,7 @@ def add_build_command(subparsers: Subparsers) -> None:
 def add_site_options(parser: argparse.ArgumentParser) -> None:
     """Options shared with ``manage.py build_site``: where the public site, search and hot words live."""
     parser.add_argument("--site-url", help="public address of the static site (default: PUBLIC_SITE_URL)")
-    parser.add_argument("--search-url", help="search page the search box submits to (default: SEARCH_URL, else /search/ on the CMS host)")
+    parser.add_argument("--search-url", help="search page the search box submits to (default: SEARCH_URL, else /search/ on the public origin)")
     parser.add_argument("--hot-words", metavar="FILE_OR_URL", help="hot words as JSON (default: HOT_WORDS_URL, else the most used tags)")
 
 

@@ -11,9 +11,8 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin
 
 from .hotwords import plan_hot_pages
 from .pages import SiteConfig, hot_words_from_tags, plan_site
@@ -161,8 +160,6 @@ def build_site(
     """
     started = time.monotonic()
     config = config or SiteConfig()
-    if not config.search_url:
-        config = replace(config, search_url=urljoin(api_url, "/search/"))
     out_dir = Path(out_dir)
     check_out_dir(out_dir)
     client = client or CMSClient(api_url)

@@ -39,7 +39,8 @@ class SiteConfig:
 
     site_name: str = "党史学习资源库"
     site_url: str = os.environ.get("PUBLIC_SITE_URL", "http://127.0.0.1:8080").rstrip("/")
-    search_url: str = os.environ.get("SEARCH_URL", "")  # empty: /search/ on the CMS host the API is on
+    # One public origin: nginx (or the demo's router) sends /search/ to the search service.
+    search_url: str = os.environ.get("SEARCH_URL", "/search/")
     hot_words_source: str | None = os.environ.get("HOT_WORDS_URL") or None
     per_page: int = PER_PAGE
     # Path prefixes in the output folder that other tools own (e.g. pre-rendered hot-word pages);

@@ -194,7 +194,7 @@ SITE_BUILD_DIR = Path(os.environ.get("SITE_BUILD_DIR", VAR_DIR / "site"))
 # The public API the builder and the search indexer read (over HTTP, like on any other machine).
 CMS_API_URL = os.environ.get("CMS_API_URL", f"{WAGTAILAPI_BASE_URL}/api/v2/")
 # Where the static pages' search box submits, and the hot words (with top results) they pre-render.
-SEARCH_URL = os.environ.get("SEARCH_URL", f"{WAGTAILADMIN_BASE_URL}/search/")
+SEARCH_URL = os.environ.get("SEARCH_URL", "/search/")  # on the public origin (deploy/nginx, the demo's router)
 HOT_WORDS_URL = os.environ.get("HOT_WORDS_URL", f"{WAGTAILADMIN_BASE_URL}/api/hotwords/")
 SITE_PUBLISH_TARGET = os.environ.get("SITE_PUBLISH_TARGET", "")
 SITE_PUBLISH_OPTIONS = {
