@@ -10,6 +10,7 @@ their top results, so a tap on a hot word needs no search server.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import re
 import time
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
@@ -30,6 +31,8 @@ from cms.client_ip import client_ip
 from .analysis import normalize_text
 from .models import MAX_LOGGED_CHARS, HotWord, QueryLog, ShownHotWords
 from .suggestions import syllables
+
+logger = logging.getLogger(__name__)
 
 HALF_LIFE_DAYS = 7.0
 MAX_HOT_WORDS = 12
@@ -89,7 +92,12 @@ def log_query(request: HttpRequest, raw: str) -> bool:
         return False
     day = today()
     row = QueryLog(text=text, day=day, visitor=visitor_token(request, text, day))
-    QueryLog.objects.bulk_create([row], ignore_conflicts=True)
+    try:
+        QueryLog.objects.bulk_create([row], ignore_conflicts=True)
+    except DatabaseError as error:
+        # Counting is best effort: a search node keeps answering while the database is away.
+        logger.warning("Search not counted for hot words, the query log is unavailable: %s", type(error).__name__)
+        return False
     return True
 
 
@@ -105,8 +113,14 @@ def blocked_words() -> frozenset[str]:
     cached = _blocked_cache
     if cached is not None and now - cached[0] < BLOCKED_TTL:
         return cached[1]
-    rows = HotWord.objects.filter(status=HotWord.Status.BLOCKED).values_list("word", flat=True)
-    words = frozenset(normalize_text(w) for w in rows)
+    try:
+        words = frozenset(
+            normalize_text(w) for w in HotWord.objects.filter(status=HotWord.Status.BLOCKED).values_list("word", flat=True)
+        )
+    except DatabaseError:
+        if cached is None:
+            raise
+        words = cached[1]  # the database is away: keep hiding what was blocked, ask again after the TTL
     _blocked_cache = (now, words)
     return words
 

@@ -103,4 +103,13 @@ def enqueue_index_item(page_id: int) -> None:
 
 
 def enqueue_rebuild(reason: str) -> None:
-    transaction.on_commit(lambda: rebuild_index.enqueue(reason))
+    """A full index rebuild once the transaction commits, unless one is already waiting (it will read
+    everything this change made): seeding or a batch of column edits queued dozens of identical rebuilds."""
+
+    def enqueue() -> None:
+        from django_tasks_db.models import DBTaskResult
+
+        if not DBTaskResult.objects.filter(task_path=rebuild_index.module_path, status=TaskResultStatus.READY).exists():
+            rebuild_index.enqueue(reason)
+
+    transaction.on_commit(enqueue)

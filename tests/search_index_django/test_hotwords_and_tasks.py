@@ -167,6 +167,29 @@ def test_a_new_dictionary_term_rebuilds_the_index_in_the_background(built_index)
     assert new["doc_count"] == old["doc_count"]
 
 
+def test_a_burst_of_changes_queues_one_index_rebuild_and_a_later_change_another(built_index):
+    DBTaskResult.objects.all().delete()
+    for word in ("红旗渠精神", "北大荒精神", "大庆精神"):
+        SearchTerm.objects.create(word=word)
+    assert search_tasks().filter(task_path=rebuild_index.module_path).count() == 1
+    run_worker()
+    assert search_tasks().get().status == TaskResultStatus.SUCCESSFUL, search_tasks().get().traceback
+    SearchTerm.objects.create(word="铁人精神")
+    assert search_tasks().filter(status=TaskResultStatus.READY).count() == 1
+
+
+def test_search_answers_when_the_query_log_cannot_be_written(built_index, client, monkeypatch):
+    from django.db import OperationalError
+
+    def database_away(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(QueryLog.objects, "bulk_create", database_away)
+    data = get_json(client, "/api/search/", q="延安精神")
+    assert data["total"] > 0
+    assert not QueryLog.objects.exists()
+
+
 def test_builder_plans_prerendered_hot_pages_from_the_search_api(built_index, live_server):
     from site_builder.hotwords import plan_hot_pages
     from site_builder.pages import SiteConfig, plan_site
