@@ -52,7 +52,7 @@ def test_every_service_is_hardened_the_same_way():
 
 def test_every_timer_starts_a_service_that_is_there():
     timers = sorted(UNITS.glob("*.timer"))
-    assert {t.stem for t in timers} == {"dangshi-publish-scheduler", "dangshi-hot-words", "dangshi-housekeeping"}
+    assert {t.stem for t in timers} == {"dangshi-publish-scheduler", "dangshi-hot-words", "dangshi-housekeeping", "dangshi-backup"}
     for timer in timers:
         assert (UNITS / f"{timer.stem}.service").is_file()
 
