@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -179,9 +180,13 @@ def main() -> None:
     }
     started = time.perf_counter()
     # The stack's progress lines go to stderr; stdout is this JSON only.
-    subprocess.run(["bash", "deploy/stack.sh", sys.executable, str(Path(__file__).resolve()), "--inside", str(result_file),
-                    "--docs", str(args.docs), "--seconds", str(args.seconds), "--clients", str(args.clients)],
-                   cwd=ROOT, env=env, stdout=sys.stderr, check=True)
+    try:
+        subprocess.run(["bash", "deploy/stack.sh", sys.executable, str(Path(__file__).resolve()), "--inside", str(result_file),
+                        "--docs", str(args.docs), "--seconds", str(args.seconds), "--clients", str(args.clients)],
+                       cwd=ROOT, env=env, stdout=sys.stderr, check=True)
+        figures = json.loads(result_file.read_text())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     result = {
         "scale": {"catalogue": "tiny (seed_demo --scale tiny) in PostgreSQL", "search_index_docs": args.docs,
                   "search_index": "synthetic documents (bench_search_core.make_docs), not the seeded catalogue"},
@@ -191,7 +196,7 @@ def main() -> None:
                   "load_generator": f"wrk -t2 -c{args.clients} -d{args.seconds}s, keep-alive, same machine",
                   "search_mix": f"{HOT_SHARE:.0%} hot queries ({len(HOT)}), the rest rare titles and word pairs"},
         "load_average_at_start": load_at_start,
-        **json.loads(result_file.read_text()),
+        **figures,
         "total_seconds": round(time.perf_counter() - started, 1),
     }
     print(json.dumps(result, ensure_ascii=False, indent=2))
