@@ -8,7 +8,6 @@ snapshot.py, snippets in highlight.py, 「您是不是要找」 in corrections.p
 from __future__ import annotations
 
 import html
-import inspect
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -32,10 +31,6 @@ MAX_PAGE = 100
 # a normal query needs a few milliseconds (bench/bench_search_core.py).
 TIME_LIMIT_SECONDS = 0.06
 RESULT_CACHE_SIZE = 256
-
-# corrections.correction() takes the deadline once its bounded version lands; until then it is
-# called without one (and a slow correction shows up as partial=True).
-_CORRECTION_TAKES_DEADLINE = "deadline" in inspect.signature(correction).parameters
 
 
 @dataclass
@@ -181,10 +176,7 @@ def _correction(text: str, words: list[str], snap: Snapshot, deadline: float) ->
     """(a correction of the query or None, False if the deadline left no time to look for one)."""
     if time.perf_counter() > deadline:
         return None, False
-    if _CORRECTION_TAKES_DEADLINE:
-        found = correction(text, words, snap, deadline=deadline)
-    else:
-        found = correction(text, words, snap)
+    found = correction(text, words, snap, deadline=deadline)
     return found, found is not None or time.perf_counter() <= deadline
 
 
