@@ -329,7 +329,6 @@ class Snapshot:
     generation: Path
     ix: Any
     searcher: Any
-    meta: dict[str, Any]
     dictionary: Dictionary
 
     _leaves: list[Leaf] | None = None
@@ -507,7 +506,6 @@ def open_snapshot(index_dir: Path) -> Snapshot:
         generation=generation,
         ix=ix,
         searcher=ix.searcher(),
-        meta=meta,
         # The terms the index was built with, not today's: queries must cut text the same way.
         dictionary=dictionary_for_terms(meta["terms"]),
     )
@@ -540,7 +538,6 @@ def pooled_snapshot(index: Path | str | Snapshot) -> Iterator[Snapshot]:
         # An incremental update committed a new Whoosh generation inside the same directory.
         snap.searcher = _refreshed_searcher(snap.ix, snap.searcher)
         snap.reset()
-        snap.meta = read_meta(snap.generation)
     try:
         yield snap
     finally:
