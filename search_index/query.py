@@ -130,11 +130,11 @@ def _search(
 
     matched, complete = match_words(snap, words, use_or=False, deadline=deadline)
     if not matched and complete and words:
-        # Offered even when the OR fallback below finds something: 四个自心 matches 四个 alone,
-        # but the member meant 四个自信.
         if len(words) > 1:
             matched, complete = match_words(snap, words, use_or=True, deadline=deadline)
             result.used_or_fallback = bool(matched)
+        # Offered even when the OR fallback finds something: 四个自心 matches 四个 alone, but the
+        # member meant 四个自信. Searched instead only when nothing matched the words typed.
         corrected, corrected_in_time = _correction(text, words, snap, deadline)
         complete = complete and corrected_in_time
         if not matched and complete and corrected:
