@@ -24,9 +24,9 @@ from whoosh.analysis import Analyzer, Token, Tokenizer
 # Imported from its defining module: the wesh fork no longer re-exports it from whoosh.analysis.
 from whoosh.analysis.analyzers import CompositeAnalyzer
 
-# Bump when the tokenizer's behaviour changes (normalisation, stop list handling, frequencies),
-# so every index built by older code reports itself stale.
-ANALYZER_VERSION = "1"
+# Bump when the tokenizer's behaviour or the schema changes (normalisation, stop list handling,
+# frequencies, fields, boosts), so every index built by older code reports itself stale.
+ANALYZER_VERSION = "2"  # 2: the labels field, summary boosted above body
 
 DICTIONARY_DIR = Path(__file__).resolve().parent / "dictionary"
 SHIPPED_TERM_FILES = (

@@ -168,7 +168,7 @@ def _has_results(index_dir: Path, word: str) -> bool:
         result = search(index_dir, word, per_page=1)
     except FileNotFoundError:
         return False
-    return result.total > 0 and not result.used_or_fallback
+    return result.total > 0 and not result.used_or_fallback and not result.used_correction
 
 
 def _review(index_dir: Path, now: datetime | None) -> list[str]:

@@ -23,7 +23,7 @@ from .analysis import ChineseAnalyzer
 # name says which shelf an item is on: more than a mention in its text, less than its own tags,
 # which an editor chose for this one item.
 TEXT_FIELDS: tuple[str, ...] = ("title", "people", "tags", "labels", "summary", "body")
-FIELD_BOOSTS = {"title": 3.0, "people": 1.5, "tags": 1.5, "labels": 1.2, "summary": 1.0, "body": 1.0}
+FIELD_BOOSTS = {"title": 3.0, "people": 1.5, "tags": 1.5, "labels": 1.2, "summary": 1.3, "body": 1.0}
 
 KNOWN_TYPES = ("ebook", "periodical", "issue", "series", "episode", "site", "news")
 

@@ -119,7 +119,8 @@ def run_search(request: HttpRequest) -> tuple[str, dict, SearchResult | None]:
     except IndexNotFoundError:
         return raw, filters, None
     if page == 1 and not any(filters.values()) and result.total:
-        hotwords.log_query(request, raw)
+        # `yanan` answered with 延安's results counts for 延安: what was found, not the keystrokes.
+        hotwords.log_query(request, result.corrected_query if result.used_correction else raw)
     return raw, filters, result
 
 

@@ -59,6 +59,19 @@ def test_pinyin_finds_the_word_it_spells(built_index, client):
         assert meant in get_json(client, "/api/suggest/", q=q), q
 
 
+def test_pinyin_shows_the_words_results_and_counts_them_for_the_word(built_index, client, capsys):
+    from search_index.models import QueryLog
+
+    data = get_json(client, "/api/search/", q="sgzx")
+    assert data["used_correction"] and data["corrected_query"] == "四个自信"
+    assert {hit["url"] for hit in data["hits"]} == {hit["url"] for hit in get_json(client, "/api/search/", q="四个自信")["hits"]}
+    page = client.get("/search/", {"q": "sgzx"}).content.decode()
+    assert "以下是“<strong>四个自信</strong>”的结果" in page and "您是不是要找" not in page
+    assert set(QueryLog.objects.values_list("text", flat=True)) == {"四个自信"}  # never the keystrokes sgzx
+    call_command("search", "yanan")
+    assert "以下是“延安”的结果" in capsys.readouterr().out
+
+
 def test_a_body_only_word_is_found_and_suggested(built_index, client):
     news = NewsPage.objects.live().public().filter(district_only=False)
     assert not news.filter(title__contains="习近平") and news.filter(body__contains="习近平")

@@ -33,7 +33,9 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result_json(result), ensure_ascii=False, indent=2))
             return
         self.stdout.write(f"“{result.query}”：{result.total} 条（{result.elapsed_ms} ms）")
-        if result.corrected_query:
+        if result.used_correction:
+            self.stdout.write(f"以下是“{result.corrected_query}”的结果")
+        elif result.corrected_query:
             self.stdout.write(f"您是不是要找：{result.corrected_query}")
         for n, hit in enumerate(result.hits, start=(result.page - 1) * result.per_page + 1):
             self.stdout.write(f"{n:>3}. [{hit.type}] {hit.title}  {hit.url}  ({hit.score})")
