@@ -129,7 +129,8 @@ def publish_to_searchable(env: dict, base: str, repeat: int, timeout: float = 60
         time.sleep(3)  # the worker's own Django start-up is not part of a publish
         for i in range(repeat):
             # The previous publish's site rebuild would hold the worker: each publish starts on an idle queue.
-            subprocess.run([sys.executable, "manage.py", "shell", "-c", QUEUE_IDLE], cwd=ROOT, env=env, check=True)
+            subprocess.run([sys.executable, "manage.py", "shell", "-c", QUEUE_IDLE], cwd=ROOT, env=env, check=True,
+                           capture_output=True)
             # A word of its own per publish (each run starts from a fresh copy of the seeded data): a
             # word sharing a part with the previous publish's, such as a number, was "found" at once
             # through that part or a correction of it.
