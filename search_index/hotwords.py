@@ -236,8 +236,13 @@ def refresh(index_dir: Path | None = None, now: datetime | None = None, limit: i
 
 
 def hot_words() -> list[str]:
-    """The public hot words, in order: the list the last refresh stored (empty before the first)."""
-    return list(ShownHotWords.objects.filter(pk=1).values_list("words", flat=True).first() or [])
+    """The public hot words, in order: the list the last refresh stored (empty before the first, or while
+    the database is away: a search node's pages still answer)."""
+    try:
+        return list(ShownHotWords.objects.filter(pk=1).values_list("words", flat=True).first() or [])
+    except DatabaseError as error:
+        logger.warning("Hot words not shown, the database is unavailable: %s", type(error).__name__)
+        return []
 
 
 def hot_word_entry(word: str) -> dict:

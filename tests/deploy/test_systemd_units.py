@@ -6,6 +6,7 @@ import configparser
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,9 @@ def test_the_manage_commands_the_units_run_exist():
 def test_systemd_analyze_verify_finds_nothing(tmp_path):
     """Run against this checkout (its .venv) in place of /srv/dangshi/app, so the executables exist."""
     for unit in sorted(UNITS.iterdir()):
-        (tmp_path / unit.name).write_text(unit.read_text(encoding="utf-8").replace(APP_DIR, str(REPO_ROOT)), encoding="utf-8")
+        # The venv running the tests (CI's PostgreSQL run uses a worktree without its own .venv), then the checkout.
+        text = unit.read_text(encoding="utf-8").replace(f"{APP_DIR}/.venv", sys.prefix).replace(APP_DIR, str(REPO_ROOT))
+        (tmp_path / unit.name).write_text(text, encoding="utf-8")
     result = subprocess.run(
         ["systemd-analyze", "verify", *sorted(str(p) for p in tmp_path.iterdir())],
         capture_output=True, text=True, timeout=60,
