@@ -135,15 +135,9 @@ class StandInBucket(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         body, headers = self.objects.get(self.path, (b"<Error><Code>AccessDenied</Code></Error>", {"Content-Type": "application/xml"}))
-        self.send_response(200 if self.path in self.objects else 403)
-        for name, value in {**headers, "Set-Cookie": "bucket=1"}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        StandInApp.answer(self, 200 if self.path in self.objects else 403, body, {**headers, "Set-Cookie": "bucket=1"})
 
-    def log_message(self, format: str, *args) -> None:
-        pass
+    log_message = StandInApp.log_message
 
 
 def stored_page(html: str) -> tuple[bytes, dict[str, str]]:
