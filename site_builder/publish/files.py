@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import mimetypes
+import os
+import posixpath
 import re
 from dataclasses import dataclass
 from enum import IntEnum
@@ -119,7 +121,7 @@ def is_fingerprinted(name: str) -> bool:
 def content_type_for(key: str) -> str:
     """The Content-Type for a key, with ``; charset=utf-8`` for text types."""
     lower = key.lower()
-    suffix = Path(lower).suffix
+    suffix = _suffix(lower)
     if lower.endswith(".atom.xml"):
         base = "application/atom+xml"
     elif lower.endswith(".rss.xml"):
@@ -137,7 +139,7 @@ def is_text_type(content_type: str) -> bool:
 
 def phase_for(key: str) -> Phase:
     """Which upload phase a key belongs to."""
-    suffix = Path(key.lower()).suffix
+    suffix = _suffix(key.lower())
     if suffix in _HTML_SUFFIXES:
         return Phase.HTML
     if suffix in _DOCUMENT_SUFFIXES:
@@ -152,6 +154,11 @@ def cache_control_for(key: str) -> str:
     if is_fingerprinted(key):
         return CACHE_IMMUTABLE
     return CACHE_DEFAULT
+
+
+def _suffix(key: str) -> str:
+    """What Path(key).suffix says, without building a Path: this runs for every file of a 12,000-file site."""
+    return posixpath.splitext(posixpath.basename(key))[1]
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -190,10 +197,18 @@ def source_file(key: str, path: Path) -> SourceFile:
 
 
 def scan_source(source_dir: Path) -> list[SourceFile]:
-    """Every file under the built site, sorted by key."""
+    """Every file under the built site, sorted by key (one walk of plain strings: 12,000 files)."""
     if not source_dir.is_dir():
         raise PublishError(f"The folder to publish, {source_dir}, does not exist or is not a folder.")
-    return [
-        source_file(path.relative_to(source_dir).as_posix(), path)
-        for path in sorted(p for p in source_dir.rglob("*") if p.is_file())
-    ]
+    root_dir = os.fspath(source_dir)
+    found = []
+    for root, dirs, names in os.walk(root_dir):
+        dirs.sort()
+        relative = os.path.relpath(root, root_dir).replace(os.sep, "/")
+        prefix = "" if relative == "." else relative + "/"
+        for name in names:
+            full = os.path.join(root, name)
+            if os.path.isfile(full):  # a link to a folder is walked as a folder's name: skip it like rglob's is_file did
+                found.append((prefix + name, full))
+    found.sort()
+    return [source_file(key, Path(full)) for key, full in found]

@@ -90,17 +90,18 @@ def publish(
     if isinstance(target, FolderTarget):
         check_folders_apart(source_dir, target.root)
 
-    files = scan_source(source_dir)
-    try:
-        existing = target.list_md5s()
-    except Exception as error:  # any storage failure here means nothing was changed
-        raise PublishError(
-            f"Could not list what is already published at {where}: {target.explain(error)}. Nothing was changed."
-        ) from error
-
-    # One small pool for hashing and uploading: boto3 clients are thread-safe.
+    # One small pool for listing, hashing and uploading (boto3 clients are thread-safe). The listing runs
+    # while the folder is scanned and hashed: on a 12,000-object bucket each takes about as long as the other.
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="publish") as pool:
+        listing = pool.submit(target.list_md5s)
+        files = scan_source(source_dir)
         local = local_md5s(files, compress_text=target.compress_text, pool=pool, digest_cache=digest_cache)
+        try:
+            existing = listing.result()
+        except Exception as error:  # any storage failure here means nothing was changed
+            raise PublishError(
+                f"Could not list what is already published at {where}: {target.explain(error)}. Nothing was changed."
+            ) from error
         plan = make_plan(files, local, existing)
         check_mass_delete(
             plan,
