@@ -48,6 +48,12 @@ class PublicPagesAPIViewSet(PagesAPIViewSet):
             )
         return queryset
 
+    def paginate_queryset(self, queryset):
+        page = list(super().paginate_queryset(queryset))
+        if issubclass(queryset.model, MapSitePage):
+            MapSitePage.resolve_related(page)
+        return page
+
     def incremental_filters(self, queryset):
         params = self.request.GET
         if "changed_since" in params:

@@ -5,7 +5,7 @@ public page never names a file from a restricted collection; its editors still s
 """
 
 from rest_framework import serializers
-from wagtail.images.api.fields import ImageRenditionField
+from wagtail.images.models import Filter, SourceImageIOError
 from wagtail.rich_text import expand_db_html
 
 from .media import is_editor_for
@@ -15,12 +15,8 @@ from .visibility import public_media
 COVER_WIDTHS = (160, 320, 640)
 
 
-def cover_rendition_fields(source: str) -> dict[str, ImageRenditionField]:
-    """One rendition field per width for the image at `source`, named cover_<width>."""
-    return {
-        f"w{width}": ImageRenditionField(f"width-{width}|format-webp|webpquality-70", source=source)
-        for width in COVER_WIDTHS
-    }
+# Built once: a Filter parses its spec on first use, and the builder's walk asks for some 30,000 renditions.
+COVER_FILTERS = {f"w{width}": Filter(spec=f"width-{width}|format-webp|webpquality-70") for width in COVER_WIDTHS}
 
 
 class MediaSerializer(serializers.Serializer):
@@ -43,12 +39,24 @@ class MediaSerializer(serializers.Serializer):
 
 
 class CoverSerializer(MediaSerializer):
-    """An image as {alt, w160: {url, full_url, width, height, alt}, w320: …, w640: …}."""
+    """An image as {alt, w160: {url, full_url, width, height, alt}, w320: …, w640: …} (as Wagtail's ImageRenditionField
+    writes each), all widths found in one pass over the prefetched renditions."""
 
     alt = serializers.CharField(source="default_alt_text", read_only=True)
 
-    def get_fields(self) -> dict:
-        return {**super().get_fields(), **cover_rendition_fields("*")}
+    def to_representation(self, instance) -> dict | None:
+        data = super().to_representation(instance)
+        if data is None:
+            return None
+        try:
+            renditions = instance.get_renditions(*COVER_FILTERS.values())
+        except SourceImageIOError:
+            return {**data, **{name: {"error": "SourceImageIOError"} for name in COVER_FILTERS}}
+        # Keyed by spec, in the order asked (an SVG's specs lose their format directives, so go by order).
+        for name, rendition in zip(COVER_FILTERS, renditions.values(), strict=True):
+            data[name] = {"url": rendition.url, "full_url": rendition.full_url, "width": rendition.width,
+                          "height": rendition.height, "alt": rendition.alt}
+        return data
 
 
 class RichTextHTMLField(serializers.CharField):
