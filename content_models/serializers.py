@@ -48,12 +48,15 @@ class CoverSerializer(MediaSerializer):
         data = super().to_representation(instance)
         if data is None:
             return None
+        filters = [instance.clean_filter_for_svg(image_filter) for image_filter in COVER_FILTERS.values()]
         try:
-            renditions = instance.get_renditions(*COVER_FILTERS.values())
+            found = instance.find_existing_renditions(*filters)
+            # A missing one is made by get_rendition(): its get_or_create() is safe when parallel requests make the
+            # same rendition (get_renditions()' bulk insert is not: the loser serves a file name that was never saved).
+            renditions = [found.get(image_filter) or instance.get_rendition(image_filter) for image_filter in filters]
         except SourceImageIOError:
             return {**data, **{name: {"error": "SourceImageIOError"} for name in COVER_FILTERS}}
-        # Keyed by spec, in the order asked (an SVG's specs lose their format directives, so go by order).
-        for name, rendition in zip(COVER_FILTERS, renditions.values(), strict=True):
+        for name, rendition in zip(COVER_FILTERS, renditions, strict=True):
             data[name] = {"url": rendition.url, "full_url": rendition.full_url, "width": rendition.width,
                           "height": rendition.height, "alt": rendition.alt}
         return data

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -20,6 +20,7 @@ import requests
 logger = logging.getLogger(__name__)
 
 PAGE_LIMIT = 500  # the CMS allows up to WAGTAILAPI_LIMIT_MAX = 500 per request
+FETCH_WORKERS = 4  # API requests at a time: the CMS serialises one while the builder parses another
 DEFAULT_ATTEMPTS = 4
 DEFAULT_BACKOFF = 0.5  # seconds before the first retry; doubles each time
 TIMEOUT = (5, 120)  # connect, read: a 500-item page of video series takes a few seconds to serialise
@@ -122,18 +123,40 @@ class CMSClient:
 
     def get_all(self, endpoint: str, params: dict | None = None) -> list[dict]:
         """Every item of a listing endpoint, paging with limit/offset until total_count is reached."""
-        items: list[dict] = []
-        while True:
-            page = self.get_json(endpoint, {**(params or {}), "limit": PAGE_LIMIT, "offset": len(items)})
-            items.extend(page["items"])
-            total = page.get("meta", {}).get("total_count", len(items))
-            if not page["items"] or len(items) >= total:
-                return items
+        return self.get_many([(endpoint, params or {})])[0]
+
+    def get_many(self, listings: list[tuple[str, dict]], *, workers: int = FETCH_WORKERS) -> list[list[dict]]:
+        """get_all() of several listings, their pages asked for `workers` at a time: the first page of each says
+        how many there are, then all the others at once. A listing that changed meanwhile is completed page by page."""
+
+        def page(listing: tuple[str, dict], offset: int) -> dict:
+            endpoint, params = listing
+            return self.get_json(endpoint, {**params, "limit": PAGE_LIMIT, "offset": offset})
+
+        def total(answer: dict) -> int:
+            return answer.get("meta", {}).get("total_count", len(answer["items"]))
+
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch") as pool:
+            firsts = list(pool.map(lambda listing: page(listing, 0), listings))
+            # The server's page size (it may cap `limit`) is what the first answer holds.
+            rest = [(i, offset) for i, first in enumerate(firsts) if first["items"]
+                    for offset in range(len(first["items"]), total(first), len(first["items"]))]
+            answers = list(pool.map(lambda job: page(listings[job[0]], job[1]), rest))
+        results = [list(first["items"]) for first in firsts]
+        for (i, _), answer in zip(rest, answers, strict=True):
+            results[i].extend(answer["items"])
+        for i, items in enumerate(results):
+            while firsts[i]["items"] and len(items) < total(firsts[i]):
+                more = page(listings[i], len(items))["items"]
+                if not more:
+                    break
+                items.extend(more)
+        return results
 
 
-def fetch_catalogue(client: CMSClient, *, progress: Callable[[str], None] | None = None) -> Catalogue:
+def fetch_catalogue(client: CMSClient) -> Catalogue:
     """Columns, districts and every public item of each type, sorted by id so builds are repeatable."""
-    return fetch_catalogue_incremental(client, None, progress=progress)[0]
+    return fetch_catalogue_incremental(client, None)[0]
 
 
 LISTING_FIELDS = "_,id,last_published_at,district,related_ids"  # what tells whether a cached item is still current
@@ -151,18 +174,27 @@ class FetchStats:
     removed: int = 0  # cached items no longer public
 
 
-def fetch_items_by_id(client: CMSClient, page_type: str, ids: list[int]) -> list[dict]:
-    """Every field of the given live public items (absent ones are simply missing from the answer)."""
-    items: list[dict] = []
-    for start in range(0, len(ids), IDS_PER_REQUEST):
-        chunk = ids[start : start + IDS_PER_REQUEST]
-        params = {"type": page_type, "fields": "*", "order": "id", "ids": ",".join(map(str, chunk))}
-        items += client.get_all("pages/", params)
-    return items
+def fetch_items_by_id(client: CMSClient, wanted: dict[str, list[int]]) -> dict[str, list[dict]]:
+    """Every field of the given live public items by page type (absent ones are simply missing from the answer)."""
+    listings, types = [], []
+    for page_type, ids in wanted.items():
+        for start in range(0, len(ids), IDS_PER_REQUEST):
+            chunk = ids[start : start + IDS_PER_REQUEST]
+            listings.append(("pages/", {"type": page_type, "fields": "*", "order": "id", "ids": ",".join(map(str, chunk))}))
+            types.append(page_type)
+    found: dict[str, list[dict]] = {page_type: [] for page_type in wanted}
+    for page_type, items in zip(types, client.get_many(listings), strict=True):
+        found[page_type] += items
+    return found
+
+
+def _by_id(items: list[dict]) -> list[dict]:
+    """Items sorted by id, each once (a page asked for while items were published may repeat one)."""
+    return sorted({item["id"]: item for item in items}.values(), key=lambda item: item["id"])
 
 
 def fetch_catalogue_incremental(
-    client: CMSClient, cached: Catalogue | None, *, progress: Callable[[str], None] | None = None
+    client: CMSClient, cached: Catalogue | None
 ) -> tuple[Catalogue, FetchStats]:
     """The same catalogue fetch_catalogue() returns, fetching in full only the items that changed since `cached`.
 
@@ -184,31 +216,32 @@ def fetch_catalogue_incremental(
         reason = "files became private or public"
     if reason:
         catalogue = Catalogue(columns=columns, districts=districts, media_version=media_version)
-        for page_type, kind in ITEM_TYPES.items():
-            if progress:
-                progress(kind)
-            items = client.get_all("pages/", {"type": page_type, "fields": "*", "order": "id"})
-            catalogue.items[kind] = sorted(items, key=lambda item: item["id"])
+        listings = [("pages/", {"type": page_type, "fields": "*", "order": "id"}) for page_type in ITEM_TYPES]
+        for kind, items in zip(ITEM_TYPES.values(), client.get_many(listings), strict=True):
+            catalogue.items[kind] = _by_id(items)
         return catalogue, FetchStats(full=True, reason=reason, items=len(catalogue.all_items()))
 
     stats = FetchStats(full=False)
     catalogue = Catalogue(columns=columns, districts=districts, media_version=media_version)
-    for page_type, kind in ITEM_TYPES.items():
-        if progress:
-            progress(kind)
+    listings = client.get_many([("pages/", {"type": page_type, "fields": LISTING_FIELDS, "order": "id"}) for page_type in ITEM_TYPES])
+    changed: dict[str, list[int]] = {}
+    for (page_type, kind), listing in zip(ITEM_TYPES.items(), listings, strict=True):
         known = {item["id"]: item for item in cached.items.get(kind, [])}
-        listing = client.get_all("pages/", {"type": page_type, "fields": LISTING_FIELDS, "order": "id"})
-        changed = {
+        changed[page_type] = sorted(
             row["id"]
             for row in listing
             if row["id"] not in known
             or known[row["id"]].get("last_published_at") != row.get("last_published_at")
             or known[row["id"]].get("district") != row.get("district")
             or known[row["id"]].get("related_ids") != row.get("related_ids")
-        }
-        fresh = {item["id"]: item for item in fetch_items_by_id(client, page_type, sorted(changed))} if changed else {}
+        )
+    fetched = fetch_items_by_id(client, {page_type: ids for page_type, ids in changed.items() if ids})
+    for (page_type, kind), listing in zip(ITEM_TYPES.items(), listings, strict=True):
+        known = {item["id"]: item for item in cached.items.get(kind, [])}
+        fresh = {item["id"]: item for item in fetched.get(page_type, [])}
+        stale = set(changed[page_type])
         live = {row["id"] for row in listing}
-        items = [fresh[i] if i in fresh else known[i] for i in sorted(live) if i in fresh or (i in known and i not in changed)]
+        items = [fresh[i] if i in fresh else known[i] for i in sorted(live) if i in fresh or (i in known and i not in stale)]
         stats.items += len(fresh)
         stats.removed += len(set(known) - {item["id"] for item in items})
         catalogue.items[kind] = items
