@@ -12,8 +12,11 @@ import hashlib
 import io
 import json
 import logging
+import multiprocessing
+import os
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 THEME_DIR = Path(__file__).resolve().parent.parent / "themes" / "default"
 JOB_KEY = "SITE_BUILDER_JOB"
+MAX_RENDER_PROCESSES = 4
+# Below this many pages per process (the tests, the tiny demo) a fork costs more than the hashing and rendering it shares.
+MIN_PAGES_PER_PROCESS = 2000
 ITEM_TYPE_KINDS = {"ebook": "ebooks", "periodical": "periodicals", "series": "series", "site": "sites", "news": "news"}
 
 
@@ -153,29 +159,52 @@ class CatalogueGenerator(Generator):
         self.context.update(site_context(self.job.config, self.job.columns))
 
     def generate_output(self, writer: Writer) -> None:
+        global _rendering
         job = self.job
-        pages = job.plan.pages
-        if job.progress:
-            from tqdm import tqdm
-
-            pages = tqdm(pages, desc="生成页面", unit="页", file=sys.stderr)
         shared = input_hash(code_version(), job.config, {k: v for k, v in self.context.items() if k in SITE_CONTEXT_KEYS})
-        for page in pages:
-            site_path = page.path if not page.path.endswith("/") else page.path + "index.html"
-            digest = input_hash(shared, page.path, page.template, page.context)
-            job.manifest[site_path] = digest
-            job.written.add(site_path)
-            if job.previous.get(site_path) == digest and (Path(self.output_path) / page.save_as).is_file():
-                continue
-            writer.write_file(page.save_as, self.get_template(page.template), self.context, page_path=page.path, **page.context)
-            job.changed.add(site_path)
-            job.rendered += 1
+        parts = render_processes(len(job.plan.pages))
+        _rendering = (self, writer, shared, parts)
+        try:
+            if parts > 1:
+                # Forked, so the helpers inherit the plan, the templates and Pelican's writer; only results come back.
+                with ProcessPoolExecutor(parts - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+                    helpers = [pool.submit(_render_share, part) for part in range(1, parts)]
+                    shares = [_render_share(0)] + [helper.result() for helper in helpers]
+            else:
+                shares = [_render_share(0)]
+        finally:
+            _rendering = None
+        for manifest, changed, rendered in shares:
+            job.manifest.update(manifest)
+            job.written.update(manifest)
+            job.changed.update(changed)
+            job.rendered += rendered
         for feed in job.plan.feeds:
             self.write_bytes(feed["path"], atom_feed(feed, job.config))
         for path, data in job.plan.json_files.items():
             self.write_bytes(path, safety.html_safe_json(json_bytes(data)))
         self.write_bytes("/sitemap.xml", sitemap(job.plan.pages, job.config.site_url))
         self.write_bytes("/robots.txt", f"User-agent: *\nAllow: /\nSitemap: {job.config.site_url}/sitemap.xml\n".encode())
+
+    def render_pages(self, writer: Writer, shared: str, pages: list[Page], progress: bool) -> RenderShare:
+        """Hash each page's inputs and render those whose hash differs from the previous build's (or whose file
+        is gone); returns {site path: hash}, the site paths written and how many were rendered."""
+        job = self.job
+        manifest: dict[str, str] = {}
+        changed: list[str] = []
+        if progress:
+            from tqdm import tqdm
+
+            pages = tqdm(pages, desc="生成页面", unit="页", file=sys.stderr)
+        for page in pages:
+            site_path = page.path if not page.path.endswith("/") else page.path + "index.html"
+            digest = input_hash(shared, page.path, page.template, page.context)
+            manifest[site_path] = digest
+            if job.previous.get(site_path) == digest and (Path(self.output_path) / page.save_as).is_file():
+                continue
+            writer.write_file(page.save_as, self.get_template(page.template), self.context, page_path=page.path, **page.context)
+            changed.append(site_path)
+        return manifest, changed, len(changed)
 
     def write_bytes(self, path: str, data: bytes) -> None:
         """Write a generated file unless it already holds exactly these bytes."""
@@ -186,6 +215,26 @@ class CatalogueGenerator(Generator):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         self.job.changed.add(path)
+
+
+RenderShare = tuple[dict[str, str], list[str], int]  # a process's {site path: hash}, paths written, pages rendered
+
+# What a render's processes share, set by generate_output() just before it forks (nothing is pickled on the way in):
+# the generator, Pelican's writer, the site-wide hash and how many processes take a share of the pages.
+_rendering: tuple[CatalogueGenerator, Writer, str, int] | None = None
+
+
+def render_processes(pages: int) -> int:
+    """Processes to render `pages` pages: one per usable core, one when the pages are too few to pay a fork."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, MAX_RENDER_PROCESSES, pages // MIN_PAGES_PER_PROCESS))
+
+
+def _render_share(part: int) -> RenderShare:
+    """Every parts-th page from `part` on (the building process or a forked helper)."""
+    assert _rendering is not None
+    generator, writer, shared, parts = _rendering
+    return generator.render_pages(writer, shared, generator.job.plan.pages[part::parts], progress=generator.job.progress and part == 0)
 
 
 def _generators_for(pelican: Pelican) -> type[Generator] | None:

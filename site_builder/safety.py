@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 import nh3
 from markupsafe import Markup
@@ -47,7 +48,12 @@ def safe_url(value: object) -> str:
     The check also runs on the value with HTML entities decoded, so "javascript&#58;…" cannot slip through
     somewhere the value ends up decoded.
     """
-    if not isinstance(value, str) or not value.strip(_URL_EDGES):
+    return _checked_url(value) if isinstance(value, str) else ""
+
+
+@lru_cache(maxsize=65536)  # a build checks ~150,000 URLs, most of them the same few thousand paths
+def _checked_url(value: str) -> str:
+    if not value.strip(_URL_EDGES):
         return ""
     for form in (value, html.unescape(value)):
         scheme = _scheme(form)
