@@ -32,12 +32,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_cms(env: dict[str, str]):
-    """A CMS server (runserver, no reload) on a free port; yields its base URL."""
+def running_cms(env: dict[str, str], server: str = "runserver"):
+    """The CMS on a free port; yields its base URL. `server`: "runserver" (one process, no reload) or "gunicorn"
+    as production runs it (2 workers × 4 threads)."""
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT, env={**env, "WAGTAILADMIN_BASE_URL": f"http://127.0.0.1:{port}"},
+    if server == "gunicorn":
+        command = [str(Path(sys.executable).with_name("gunicorn")), "cms.wsgi", "--bind", f"127.0.0.1:{port}",
+                   "--workers", "2", "--threads", "4", "--worker-class", "gthread"]
+    else:
+        command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={"DJANGO_SETTINGS_MODULE": "cms.settings.dev", **env, "WAGTAILADMIN_BASE_URL": f"http://127.0.0.1:{port}"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
@@ -50,5 +55,5 @@ def running_cms(env: dict[str, str]):
                 time.sleep(0.2)
         yield base
     finally:
-        server.terminate()
-        server.wait(10)
+        process.terminate()
+        process.wait(10)

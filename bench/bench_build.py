@@ -14,54 +14,27 @@ import argparse
 import gzip
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from _cms import running_cms  # noqa: E402
 
 
 @contextmanager
-def running_cms(scale: str, server_kind: str):
+def seeded_cms(scale: str, server: str):
     """Seed (idempotent) and serve the CMS on a free port; yields its API URL."""
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, check=True)
     subprocess.run([*manage, "seed_demo", "--scale", scale], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    port = free_port()
-    if server_kind == "gunicorn":
-        command = [str(Path(sys.executable).with_name("gunicorn")), "cms.wsgi", "--bind", f"127.0.0.1:{port}",
-                   "--workers", "2", "--threads", "4", "--worker-class", "gthread"]
-    else:
-        command = [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"]
-    server = subprocess.Popen(
-        command, cwd=ROOT, env={"DJANGO_SETTINGS_MODULE": "cms.settings.dev", **os.environ},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    api = f"http://127.0.0.1:{port}/api/v2/"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(api + "columns/", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield api
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with running_cms(dict(os.environ), server) as base:
+        yield f"{base}/api/v2/"
 
 
 def page_sizes(out: Path) -> list[int]:
@@ -83,7 +56,7 @@ def main() -> None:
     config = SiteConfig(site_url="https://dangshi.example.cn", search_url="/search/")
     with tempfile.TemporaryDirectory(prefix="bench-build-") as temp:
         out = Path(args.out or temp) / "site"
-        cms = nullcontext(args.api) if args.api else running_cms(args.scale, args.server)
+        cms = nullcontext(args.api) if args.api else seeded_cms(args.scale, args.server)
         with cms as api:
             results = [build_site(api, out, config=config, full=True) for _ in range(max(1, args.runs))]
         sizes = page_sizes(out)

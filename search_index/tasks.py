@@ -99,7 +99,20 @@ def request_site_rebuild(reason: str) -> None:
 
 
 def enqueue_index_item(page_id: int) -> None:
-    transaction.on_commit(lambda: index_item.enqueue(page_id))
+    """Re-read one item once the transaction commits, unless a full rebuild is waiting: it has not started, so it
+    will read this change too (seeding queued 3,310 item updates behind the rebuild its first column asked for)."""
+
+    def enqueue() -> None:
+        if not _rebuild_waiting():
+            index_item.enqueue(page_id)
+
+    transaction.on_commit(enqueue)
+
+
+def _rebuild_waiting() -> bool:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path=rebuild_index.module_path, status=TaskResultStatus.READY).exists()
 
 
 def enqueue_rebuild(reason: str) -> None:
@@ -107,9 +120,7 @@ def enqueue_rebuild(reason: str) -> None:
     everything this change made): seeding or a batch of column edits queued dozens of identical rebuilds."""
 
     def enqueue() -> None:
-        from django_tasks_db.models import DBTaskResult
-
-        if not DBTaskResult.objects.filter(task_path=rebuild_index.module_path, status=TaskResultStatus.READY).exists():
+        if not _rebuild_waiting():
             rebuild_index.enqueue(reason)
 
     transaction.on_commit(enqueue)

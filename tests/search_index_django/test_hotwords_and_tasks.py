@@ -178,6 +178,26 @@ def test_a_burst_of_changes_queues_one_index_rebuild_and_a_later_change_another(
     assert search_tasks().filter(status=TaskResultStatus.READY).count() == 1
 
 
+def test_item_changes_behind_a_waiting_rebuild_queue_nothing_more_and_are_found_after_it(built_index, client):
+    # Seeding queued 3,310 item updates behind the rebuild its first column asked for; the rebuild reads them all.
+    DBTaskResult.objects.all().delete()
+    SearchTerm.objects.create(word="红旗渠精神")
+    books = list(EBookPage.objects.live().public().filter(district_only=False).order_by("pk")[:2])
+    for number, book in enumerate(books):
+        book.title = f"红旗渠精神读本（第{number + 1}卷）"
+        book.save_revision().publish()
+    assert [task.task_path for task in search_tasks()] == [rebuild_index.module_path]
+    DBTaskResult.objects.exclude(pk__in=search_tasks().values("pk")).delete()
+    run_worker()
+    assert search_tasks().get().status == TaskResultStatus.SUCCESSFUL, search_tasks().get().traceback
+    hits = {hit["url"] for hit in get_json(client, "/api/search/", q="红旗渠精神读本")["hits"]}
+    assert {book.site_path for book in books} <= hits
+    # With no rebuild waiting, a change queues its own update again.
+    books[0].title = "红旗渠精神读本（修订）"
+    books[0].save_revision().publish()
+    assert search_tasks().filter(task_path=index_item.module_path, status=TaskResultStatus.READY).count() == 1
+
+
 def test_search_answers_when_the_query_log_cannot_be_written(built_index, client, monkeypatch):
     from django.db import OperationalError
 
