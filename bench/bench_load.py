@@ -1,6 +1,7 @@
 """Load figures of the production stack on loopback (nginx + gunicorn + PostgreSQL + the queue worker); prints JSON.
 
     .venv/bin/python bench/bench_load.py [--docs 12000] [--seconds 30] [--clients 50] [--workers 2 --threads 4]
+                                         [--think-ms 0,500]
 
 Starts the stack as deploy/smoke.sh does (deploy/stack.sh: production settings, the tiny catalogue), with nginx's
 search limit and the application's RATE_LIMITS raised for one loopback address (a settings module written to the
@@ -10,6 +11,8 @@ PostgreSQL takes longer than a bench run. Then, with wrk (keep-alive connections
   a. /api/search/ through nginx, a mix of hot queries and long-tail word pairs and rare titles;
   b. static pages through nginx (home, a news page, a cover, hot words; gzip);
   c. an editor's publish through the admin's edit view (smoke_checks.Smoke.publish_edit) while (a) runs again.
+Each --think-ms value is one series of (a)–(c): 0 is clients that never pause (the machine saturated: latency is
+queueing); 500 is 50 members each searching every half second, ~100 searches/s, the sizing's peak evening.
 Runs are bounded by --seconds; the load average at start and the scale are in the output.
 """
 
@@ -53,6 +56,7 @@ local i = 0
 local headers = {["Accept-Encoding"] = "gzip"}
 setup = function(thread) thread:set("start", math.random(#paths)) end
 init = function() i = tonumber(start) or 0 end
+delay = function() return %d end
 request = function()
   i = i + 1
   return wrk.format("GET", paths[(i %% #paths) + 1], headers)
@@ -88,10 +92,11 @@ def search_paths(count: int, seed: int = 7) -> list[str]:
     return [f"/api/search/?q={quote(q)}" for q in queries]
 
 
-def wrk(base: str, paths: list[str], seconds: int, clients: int, work: Path) -> dict:
-    """One wrk run over `paths` (round robin per thread); its figures plus requests/s."""
+def wrk(base: str, paths: list[str], seconds: int, clients: int, work: Path, think_ms: int = 0) -> dict:
+    """One wrk run over `paths` (round robin per thread), each client pausing `think_ms` between requests; its
+    figures plus requests/s."""
     script = work / f"wrk-{time.monotonic_ns()}.lua"
-    script.write_text(LUA % ", ".join(json.dumps(p) for p in paths), encoding="utf-8")
+    script.write_text(LUA % (", ".join(json.dumps(p) for p in paths), think_ms), encoding="utf-8")
     out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), base],
                          capture_output=True, text=True, check=True).stdout
     figures = json.loads(out.split("WRKJSON ", 1)[1].splitlines()[0])
@@ -135,23 +140,24 @@ def inside(args: argparse.Namespace) -> dict:
     out: dict = {"index": replace_index(args.docs)}
     paths = search_paths(2000)
     requests.get(public + "/api/search/", params={"q": "党史"}, timeout=30)  # the new generation opened
-    out["search"] = wrk(public, paths, args.seconds, args.clients, work)
-    out["static"] = wrk(public, static_paths(public), args.seconds, args.clients, work)
-    out["static"]["paths"] = static_paths(public)
+    for think_ms in [int(value) for value in args.think_ms.split(",")]:
+        series = out[f"think_{think_ms}ms"] = {}
+        series["search"] = wrk(public, paths, args.seconds, args.clients, work, think_ms)
+        series["static"] = wrk(public, static_paths(public), args.seconds, args.clients, work, think_ms)
+        publish: dict = {}
 
-    publish: dict = {}
+        def edit(publish: dict = publish) -> None:
+            time.sleep(2)
+            started = time.perf_counter()
+            smoke.publish_edit(news)  # log in, edit form, publish; waits for the page and search to show it
+            publish.update(seconds_to_page_and_search=round(time.perf_counter() - started, 1), failed_checks=smoke.failed[:])
 
-    def edit() -> None:
-        time.sleep(2)
-        started = time.perf_counter()
-        smoke.publish_edit(news)  # log in, edit form, publish; waits for the page and search to show it
-        publish.update(seconds_to_page_and_search=round(time.perf_counter() - started, 1), failed_checks=smoke.failed[:])
-
-    thread = threading.Thread(target=edit)
-    thread.start()
-    out["search_during_publish"] = wrk(public, paths, args.seconds, args.clients, work)
-    thread.join()
-    out["search_during_publish"]["publish"] = publish
+        thread = threading.Thread(target=edit)
+        thread.start()
+        series["search_during_publish"] = wrk(public, paths, args.seconds, args.clients, work, think_ms)
+        thread.join()
+        series["search_during_publish"]["publish"] = publish
+    out["static_paths"] = static_paths(public)
     return out
 
 
@@ -162,6 +168,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50, help="wrk's concurrent connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--think-ms", default="0,500", help="pause of each client between requests, one series per value")
     parser.add_argument("--inside", type=Path, help=argparse.SUPPRESS)  # the JSON file the run under stack.sh writes
     args = parser.parse_args()
     args.seconds = min(args.seconds, 30)
@@ -182,7 +189,7 @@ def main() -> None:
     # The stack's progress lines go to stderr; stdout is this JSON only.
     try:
         subprocess.run(["bash", "deploy/stack.sh", sys.executable, str(Path(__file__).resolve()), "--inside", str(result_file),
-                        "--docs", str(args.docs), "--seconds", str(args.seconds), "--clients", str(args.clients)],
+                        "--docs", str(args.docs), "--seconds", str(args.seconds), "--clients", str(args.clients), "--think-ms", args.think_ms],
                        cwd=ROOT, env=env, stdout=sys.stderr, check=True)
         figures = json.loads(result_file.read_text())
     finally:
@@ -191,7 +198,7 @@ def main() -> None:
         "scale": {"catalogue": "tiny (seed_demo --scale tiny) in PostgreSQL", "search_index_docs": args.docs,
                   "search_index": "synthetic documents (bench_search_core.make_docs), not the seeded catalogue"},
         "stack": {"gunicorn_workers": args.workers, "gunicorn_threads": args.threads, "gunicorn_worker_class": "gthread",
-                  "gunicorn_max_requests": int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000)),
+                  "gunicorn_max_requests": int(os.environ.get("GUNICORN_MAX_REQUESTS", 100_000)),
                   "nginx_worker_processes": 2, "queue_workers": 1, "cpus": os.cpu_count(),
                   "load_generator": f"wrk -t2 -c{args.clients} -d{args.seconds}s, keep-alive, same machine",
                   "search_mix": f"{HOT_SHARE:.0%} hot queries ({len(HOT)}), the rest rare titles and word pairs"},

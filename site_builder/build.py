@@ -93,8 +93,7 @@ def sweep(out_dir: Path, keep: set[str], preserve: tuple[str, ...] = ()) -> tupl
     prefixes = tuple("/" + prefix.lstrip("/") for prefix in preserve)
     root_dir = os.fspath(out_dir)
     for root, dirs, names in os.walk(root_dir, topdown=False):
-        relative = os.path.relpath(root, root_dir).replace(os.sep, "/")
-        base = "/" if relative == "." else "/" + relative + "/"
+        base = root[len(root_dir):].replace(os.sep, "/") + "/"  # os.walk's roots all start with root_dir
         for name in names:
             site_path = base + name
             full = os.path.join(root, name)

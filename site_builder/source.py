@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlparse
 
 import requests
@@ -305,7 +305,7 @@ def load_hot_words(source: str | None, client: CMSClient, search_url: str) -> li
 
 def media_path(url: str) -> str:
     """Where a media URL's file lives in the built site: its URL path, made safe ("/media/images/x.webp")."""
-    parts = [p for p in PurePosixPath(unquote(urlparse(url).path)).parts if p not in ("/", "", ".", "..")]
+    parts = [p for p in unquote(urlparse(url).path).split("/") if p not in ("", ".", "..")]
     if not parts:
         raise ValueError(f"media URL without a file name: {url!r}")
     return "/" + "/".join(parts)

@@ -204,8 +204,7 @@ def scan_source(source_dir: Path) -> list[SourceFile]:
     found = []
     for root, dirs, names in os.walk(root_dir):
         dirs.sort()
-        relative = os.path.relpath(root, root_dir).replace(os.sep, "/")
-        prefix = "" if relative == "." else relative + "/"
+        prefix = root[len(root_dir) + 1:].replace(os.sep, "/") + "/" if root != root_dir else ""  # roots start with root_dir
         for name in names:
             full = os.path.join(root, name)
             if os.path.isfile(full):  # a link to a folder is walked as a folder's name: skip it like rglob's is_file did
