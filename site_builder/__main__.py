@@ -87,9 +87,13 @@ def add_publish_command(subparsers: Subparsers) -> None:
 def run_publish(args: argparse.Namespace) -> int:
     """Handle ``publish``; returns the exit code."""
     # Imported here so other subcommands do not pay for importing boto3.
+    from site_builder.build import cache_dir_for
     from site_builder.lock import SiteBusy, site_lock
     from site_builder.publish import MassDeleteRefused, PublishError, publish
 
+    # A folder the builder made has its cache beside it: share the worker's digests (size and time → MD5), so
+    # files unchanged since the last publish are not gzipped again just to be compared.
+    cache = cache_dir_for(Path(args.source))
     try:
         with site_lock(args.source, wait=args.wait, doing="发布"):
             result = publish(
@@ -105,6 +109,7 @@ def run_publish(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 max_attempts=args.max_attempts,
                 timeout=args.timeout,
+                digest_cache=cache / "publish-digests.json" if cache.is_dir() else None,
             )
     except SiteBusy as error:
         print(f"error: {error}{BUSY_HINT}", file=sys.stderr)

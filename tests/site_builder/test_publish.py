@@ -648,6 +648,23 @@ def test_cli_publish_prints_json_with_the_four_figures(s3_server, site):
     assert (again["uploaded"], again["unchanged"]) == (0, len(source_keys(site)))
 
 
+def test_cli_shares_the_builders_digest_cache_beside_a_built_folder(s3_server, site):
+    # A folder the builder made has DIR.cache beside it; the CLI then keeps the same digests the worker keeps.
+    cache = site.with_name(site.name + ".cache")
+    cache.mkdir()
+    bucket = s3_server.new_bucket()
+    s3 = ["--to", f"s3://{bucket}/site", "--endpoint-url", s3_server.endpoint_url, "--addressing-style", "path", "--json"]
+    assert run_cli("--from", str(site), *s3).returncode == 0
+    digests = json.loads((cache / "publish-digests.json").read_text(encoding="utf-8"))["files"]
+    assert set(digests) == source_keys(site)
+    # Same size and time, other bytes: the quick check trusts the digest (rsync's rule), so the cache was read.
+    page = site / "index.html"
+    stat = page.stat()
+    page.write_bytes(page.read_bytes().replace("党史".encode(), "党纪".encode(), 1))
+    os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert json.loads(run_cli("--from", str(site), *s3).stdout)["uploaded"] == 0
+
+
 def test_cli_refuses_mass_delete_with_a_clear_error_and_exit_code(site, tmp_path):
     www = tmp_path / "www"
     assert run_cli("--from", str(site), "--to", www.as_uri()).returncode == 0
