@@ -148,6 +148,7 @@ def inside(args: argparse.Namespace) -> dict:
 
         def edit(publish: dict = publish) -> None:
             time.sleep(2)
+            smoke.editor = requests.Session()  # logged out: a second series logs in again through the form
             started = time.perf_counter()
             smoke.publish_edit(news)  # log in, edit form, publish; waits for the page and search to show it
             publish.update(seconds_to_page_and_search=round(time.perf_counter() - started, 1), failed_checks=smoke.failed[:])
@@ -176,6 +177,8 @@ def main() -> None:
         args.inside.write_text(json.dumps(inside(args), ensure_ascii=False))
         return
 
+    if shutil.which("wrk") is None:
+        sys.exit("bench_load needs wrk, the HTTP load generator: apt-get install wrk")
     load_at_start = [round(x, 2) for x in os.getloadavg()]
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     (work / "bench_load_settings.py").write_text(SETTINGS, encoding="utf-8")
