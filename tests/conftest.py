@@ -24,11 +24,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The test settings' per-run media folder and database files go with the run (never those of other settings)."""
+    """The test settings' per-run media and var folders and database files go with the run (never those of other settings)."""
     temp = Path(tempfile.gettempdir())
     media = Path(settings.MEDIA_ROOT)
     if media.parent == temp and media.name.startswith("dangshi-test-media-"):
         shutil.rmtree(media, ignore_errors=True)
+    var = Path(getattr(settings, "TEST_VAR_DIR", temp / "none"))
+    if var.parent == temp and var.name.startswith("dangshi-test-var-"):
+        shutil.rmtree(var, ignore_errors=True)
     # Django removes the SQLite test database file; a connection closed after it can leave its WAL files.
     test_db = Path(settings.DATABASES["default"].get("TEST", {}).get("NAME") or temp / "none")
     if test_db.parent == temp and test_db.name.startswith("dangshi-test-"):

@@ -21,6 +21,15 @@ CACHES = {
 MEDIA_ROOT = Path(os.environ.setdefault(
     "DANGSHI_TEST_MEDIA_ROOT", str(Path(tempfile.gettempdir()) / f"dangshi-test-media-{os.getpid()}")
 ))
+# The search index, the built site and the rate-limit counts of a run live in its own folder too, shared the same
+# way: a run never finds what an earlier one left in ./var (a search index there turned "no index yet" answers
+# into results).
+TEST_VAR_DIR = Path(os.environ.setdefault(
+    "DANGSHI_TEST_VAR_DIR", str(Path(tempfile.gettempdir()) / f"dangshi-test-var-{os.getpid()}")
+))
+SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", TEST_VAR_DIR / "search-index"))
+SITE_BUILD_DIR = Path(os.environ.get("SITE_BUILD_DIR", TEST_VAR_DIR / "site"))
+RATE_LIMIT_STORE = TEST_VAR_DIR / "ratelimit.sqlite3"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so a second process (a real db_worker) can open the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"dangshi-test-{os.getpid()}.sqlite3")}  # noqa: F405
