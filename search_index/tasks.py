@@ -100,26 +100,19 @@ def request_site_rebuild(reason: str) -> None:
 
 def enqueue_index_item(page_id: int) -> None:
     """Re-read one item once the transaction commits, unless a full rebuild is waiting: it has not started, so it
-    will read this change too (seeding queued 3,310 item updates behind the rebuild its first column asked for).
-    When SEARCH_INDEX_MAX_WAITING_ITEMS updates already wait (an import of thousands of rows), one rebuild is queued
-    instead: it reads them all sooner, and the site's rebuild, which waits for the index, is not held up for hours."""
+    will read this change too (seeding queued 3,310 item updates behind the rebuild its first column asked for)."""
 
     def enqueue() -> None:
-        if _waiting(rebuild_index).exists():
-            return
-        if _waiting(index_item).count() >= settings.SEARCH_INDEX_MAX_WAITING_ITEMS:
-            rebuild_index.enqueue(f"more than {settings.SEARCH_INDEX_MAX_WAITING_ITEMS} item updates waiting")
-        else:
+        if not _rebuild_waiting():
             index_item.enqueue(page_id)
 
     transaction.on_commit(enqueue)
 
 
-def _waiting(queued_task):
-    """The queue's rows of `queued_task` that no worker has started."""
+def _rebuild_waiting() -> bool:
     from django_tasks_db.models import DBTaskResult
 
-    return DBTaskResult.objects.filter(task_path=queued_task.module_path, status=TaskResultStatus.READY)
+    return DBTaskResult.objects.filter(task_path=rebuild_index.module_path, status=TaskResultStatus.READY).exists()
 
 
 def enqueue_rebuild(reason: str) -> None:
@@ -127,7 +120,7 @@ def enqueue_rebuild(reason: str) -> None:
     everything this change made): seeding or a batch of column edits queued dozens of identical rebuilds."""
 
     def enqueue() -> None:
-        if not _waiting(rebuild_index).exists():
+        if not _rebuild_waiting():
             rebuild_index.enqueue(reason)
 
     transaction.on_commit(enqueue)

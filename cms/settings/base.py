@@ -228,8 +228,6 @@ LOGGING = {
 
 # Hot-word search (search_index/): the on-disk index; it is fed from CMS_API_URL.
 SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", VAR_DIR / "search-index"))
-# More item updates waiting than this (a big import): one full index rebuild is queued instead of more of them.
-SEARCH_INDEX_MAX_WAITING_ITEMS = int(os.environ.get("SEARCH_INDEX_MAX_WAITING_ITEMS", 50))
 # Search scale-out (search_index/replication.py): after each build or update the worker publishes the live index
 # to this store (file:///path or s3://bucket/prefix; empty: not published), keeping the newest KEEP versions;
 # search nodes run `manage.py follow_search_index`, which looks for a newer version every FOLLOW_SECONDS.

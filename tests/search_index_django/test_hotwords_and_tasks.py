@@ -198,24 +198,6 @@ def test_item_changes_behind_a_waiting_rebuild_queue_nothing_more_and_are_found_
     assert search_tasks().filter(task_path=index_item.module_path, status=TaskResultStatus.READY).count() == 1
 
 
-def test_a_burst_of_item_changes_becomes_one_rebuild_that_finds_them_all(built_index, client, settings):
-    # An import publishes thousands of rows; the site's rebuild waits behind every index task, so past a few a single
-    # full rebuild takes over (3 here for a small catalogue; 50 by default).
-    settings.SEARCH_INDEX_MAX_WAITING_ITEMS = 3
-    DBTaskResult.objects.all().delete()
-    books = list(EBookPage.objects.live().public().filter(district_only=False).order_by("pk")[:6])
-    for number, book in enumerate(books):
-        book.title = f"大庆精神读本（第{number + 1}卷）"
-        book.save_revision().publish()
-    waiting = list(search_tasks().filter(status=TaskResultStatus.READY).values_list("task_path", flat=True))
-    assert sorted(waiting) == sorted([index_item.module_path] * 3 + [rebuild_index.module_path])
-    DBTaskResult.objects.exclude(pk__in=search_tasks().values("pk")).delete()
-    run_worker()
-    assert not search_tasks().exclude(status=TaskResultStatus.SUCCESSFUL).exists()
-    hits = {hit["url"] for hit in get_json(client, "/api/search/", q="大庆精神读本")["hits"]}
-    assert {book.site_path for book in books} <= hits
-
-
 def test_search_answers_when_the_query_log_cannot_be_written(built_index, client, monkeypatch):
     from django.db import OperationalError
 
