@@ -224,9 +224,10 @@ def fetch_catalogue_incremental(
     stats = FetchStats(full=False)
     catalogue = Catalogue(columns=columns, districts=districts, media_version=media_version)
     listings = client.get_many([("pages/", {"type": page_type, "fields": LISTING_FIELDS, "order": "id"}) for page_type in ITEM_TYPES])
+    known_by_type = {page_type: {item["id"]: item for item in cached.items.get(kind, [])} for page_type, kind in ITEM_TYPES.items()}
     changed: dict[str, list[int]] = {}
-    for (page_type, kind), listing in zip(ITEM_TYPES.items(), listings, strict=True):
-        known = {item["id"]: item for item in cached.items.get(kind, [])}
+    for page_type, listing in zip(ITEM_TYPES, listings, strict=True):
+        known = known_by_type[page_type]
         changed[page_type] = sorted(
             row["id"]
             for row in listing
@@ -237,7 +238,7 @@ def fetch_catalogue_incremental(
         )
     fetched = fetch_items_by_id(client, {page_type: ids for page_type, ids in changed.items() if ids})
     for (page_type, kind), listing in zip(ITEM_TYPES.items(), listings, strict=True):
-        known = {item["id"]: item for item in cached.items.get(kind, [])}
+        known = known_by_type[page_type]
         fresh = {item["id"]: item for item in fetched.get(page_type, [])}
         stale = set(changed[page_type])
         live = {row["id"] for row in listing}
