@@ -2,6 +2,8 @@
 
 from .documents import LibraryDocument
 from .pages import (
+    AudioEpisode,
+    AudioSeriesPage,
     EBookPage,
     HomePage,
     ItemTag,
@@ -19,6 +21,8 @@ from .pages import (
 from .taxonomy import Column, District
 
 __all__ = [
+    "AudioEpisode",
+    "AudioSeriesPage",
     "Column",
     "District",
     "EBookPage",

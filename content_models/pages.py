@@ -21,6 +21,7 @@ from wagtail_headless_preview.models import HeadlessPreviewMixin
 
 from .forms import LibraryItemForm
 from .serializers import (
+    AudioEpisodeSerializer,
     CoverSerializer,
     DocumentSerializer,
     EpisodeSerializer,
@@ -65,8 +66,22 @@ class StaticSiteURLMixin:
 
 
 class HomePage(StaticSiteURLMixin, Page):
-    """The root of the library; holds one section per district plus the city-wide one."""
+    """The root of the library; holds one section per district plus the city-wide one, and the front page's banner."""
 
+    banner_title = models.CharField("横幅标题", max_length=40, blank=True, help_text="留空则首页不显示横幅。")
+    banner_text = models.CharField("横幅说明", max_length=120, blank=True)
+    banner_page = models.ForeignKey(
+        "content_models.LibraryItemPage", verbose_name="横幅链接的资源", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+", help_text="资源不公开时横幅不显示链接。",
+    )
+    banner_url = models.URLField("横幅链接地址", blank=True, help_text="活动等其他地址；选了资源时以资源为准。")
+
+    content_panels = Page.content_panels + [
+        MultiFieldPanel(
+            [FieldPanel("banner_title"), FieldPanel("banner_text"), PageChooserPanel("banner_page"), FieldPanel("banner_url")],
+            heading="首页横幅",
+        ),
+    ]
     subpage_types = ["content_models.SectionPage"]
     parent_page_types = ["wagtailcore.Page"]
     max_count = 1
@@ -92,6 +107,7 @@ class SectionPage(StaticSiteURLMixin, Page):
         "content_models.EBookPage",
         "content_models.PeriodicalPage",
         "content_models.VideoSeriesPage",
+        "content_models.AudioSeriesPage",
         "content_models.MapSitePage",
         "content_models.NewsPage",
     ]
@@ -382,6 +398,73 @@ class VideoEpisode(models.Model):
             raise ValidationError({"video_url": "请填写视频地址或上传视频文件（至少一项）。"})
 
 
+class AudioSeriesPage(LibraryItemPage):
+    """音频: talks and broadcasts as a series of episodes (集), shown and played like video episodes."""
+
+    item_type = "audio"
+    url_prefix = "audio"
+
+    code = models.CharField(
+        "系列编号", max_length=30, unique=True, help_text="识别系列用，如 YP0001。",
+        error_messages={"unique": "已有使用该编号的音频。"},
+    )
+    presenter = models.CharField("主讲人", max_length=100, blank=True)
+    producer = models.CharField("出品单位", max_length=100, blank=True)
+
+    content_panels = Page.content_panels + [
+        FieldRowPanel([FieldPanel("code"), FieldPanel("presenter"), FieldPanel("producer")]),
+    ] + LibraryItemPage.common_panels + [InlinePanel("episodes", label="集", heading="各集")]
+
+    search_fields = LibraryItemPage.search_fields + [index.SearchField("presenter")]
+    api_prefetch = ("episodes__audio_file",)
+    unique_child_rows = {"episodes": (("number",), "第{number}集的集数重复：同一音频中每集的集数不能相同。")}
+
+    api_fields = LibraryItemPage.api_fields + [
+        APIField("code"),
+        APIField("presenter"),
+        APIField("producer"),
+        APIField("episodes", serializer=AudioEpisodeSerializer(many=True)),
+    ]
+
+    class Meta:
+        verbose_name = "音频"
+        verbose_name_plural = "音频"
+
+
+class AudioEpisode(models.Model):
+    """One audio episode (集); its number is unique within the series and sets the order."""
+
+    page = ParentalKey(AudioSeriesPage, on_delete=models.CASCADE, related_name="episodes")
+    number = models.PositiveSmallIntegerField("集数")
+    title = models.CharField("标题", max_length=200)
+    duration_seconds = models.PositiveIntegerField("时长（秒）", default=0)
+    audio_url = models.URLField("音频地址", blank=True)
+    audio_file = models.ForeignKey(DOCUMENT_MODEL, verbose_name="音频文件", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    transcript = models.TextField("文字稿", blank=True)
+
+    panels = [
+        FieldRowPanel([FieldPanel("number"), FieldPanel("title"), FieldPanel("duration_seconds")]),
+        FieldRowPanel([FieldPanel("audio_url"), FieldPanel("audio_file")]),
+        FieldPanel("transcript"),
+    ]
+
+    class Meta:
+        verbose_name = "集"
+        ordering = ["number"]
+        unique_together = [("page", "number")]
+
+    def __str__(self) -> str:
+        return f"第{self.number}集 {self.title}"
+
+    @property
+    def site_path(self) -> str:
+        return f"/audio/{self.page_id}/{self.number}/"
+
+    def clean(self) -> None:
+        if not self.audio_url and not self.audio_file_id:
+            raise ValidationError({"audio_url": "请填写音频地址或上传音频文件（至少一项）。"})
+
+
 class MapSitePage(LibraryItemPage):
     """地图标注: a red site with WGS-84 coordinates."""
 
@@ -478,7 +561,7 @@ class SiteRelatedLink(Orderable):
     page = ParentalKey(MapSitePage, on_delete=models.CASCADE, related_name="related_links")
     related = models.ForeignKey(LibraryItemPage, verbose_name="相关资源", on_delete=models.CASCADE, related_name="+")
 
-    panels = [PageChooserPanel("related", ["content_models.EBookPage", "content_models.PeriodicalPage", "content_models.VideoSeriesPage", "content_models.NewsPage"])]
+    panels = [PageChooserPanel("related", ["content_models.EBookPage", "content_models.PeriodicalPage", "content_models.VideoSeriesPage", "content_models.AudioSeriesPage", "content_models.NewsPage"])]
 
 
 class NewsPage(LibraryItemPage):

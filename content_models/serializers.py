@@ -101,6 +101,16 @@ class EpisodeSerializer(serializers.Serializer):
     site_path = serializers.CharField()
 
 
+class AudioEpisodeSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+    duration_seconds = serializers.IntegerField()
+    audio_url = serializers.CharField()
+    audio_file = DocumentSerializer(allow_null=True)
+    transcript = serializers.CharField()
+    site_path = serializers.CharField()
+
+
 class IssueSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     number = serializers.IntegerField()
