@@ -20,6 +20,7 @@ ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,lo
 INSTALLED_APPS = [
     "content_models",
     "site_builder",
+    "transcoding",
     "search_index",
     "wagtail_headless_preview",
     "wagtail.api.v2",
@@ -177,7 +178,9 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文")]
 WAGTAILDOCS_DOCUMENT_MODEL = "content_models.LibraryDocument"
 # Document URLs are their /media/documents/… path, which content_models.media guards.
 WAGTAILDOCS_SERVE_METHOD = "direct"
-WAGTAILDOCS_EXTENSIONS = ["pdf", "epub", "mp4", "mp3"]
+WAGTAILDOCS_EXTENSIONS = ["pdf", "epub", "mp4", "mp3", "m4a", "aac", "wav", "ogg"]
+# Checked by LibraryDocument.clean (Wagtail has no document cap of its own); nginx's ADMIN_MAX_BODY_SIZE (200m) matches.
+WAGTAILDOCS_MAX_UPLOAD_SIZE = int(os.environ.get("WAGTAILDOCS_MAX_UPLOAD_SIZE", 200 * 1024 * 1024))
 WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
