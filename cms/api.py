@@ -37,7 +37,7 @@ class PublicPagesAPIViewSet(PagesAPIViewSet):
         if self.request.GET.get("fields", "").startswith("_"):
             # A cheap listing (e.g. ids and publish times): no bulk fetching of covers, episodes, issues.
             if issubclass(queryset.model, LibraryItemPage):
-                queryset = queryset.select_related("district")
+                queryset = queryset.select_related("district").prefetch_related(*queryset.model.listing_prefetch)
             if issubclass(queryset.model, MapSitePage):
                 queryset = queryset.prefetch_related("related_links")
             return queryset

@@ -1,24 +1,27 @@
 """Who may fetch a file under /media/, and the one view that serves it; MEDIA_ROOT is never served raw.
 
-Every /media/ path must name a stored file of an image (original or rendition) or a document. Renditions
-and documents are served to anyone when they are public media (content_models.visibility); originals
+Every /media/ path must name a stored file of an image (original or rendition), a document or a transcoded
+rendition of a document (transcoding/: as private as the document). Renditions and documents are served to
+anyone when they are public media (content_models.visibility); originals
 never are (the site shows renditions). Signed-in editors with admin access and choose/change permission
 on the file's collection may fetch any of them. Everything else answers 404, never 403, so nobody learns
 that a private file exists. With settings.MEDIA_ACCEL_REDIRECT_PREFIX set, this view decides and nginx
-sends the bytes (X-Accel-Redirect to an `internal` location).
+sends the bytes (X-Accel-Redirect to an `internal` location) and answers Range requests itself; without it,
+this view answers a single `Range: bytes=…` with 206 (phones seek in video and audio by ranges).
 """
 
 from __future__ import annotations
 
 import mimetypes
 import posixpath
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import Model
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 from wagtail.documents import get_document_model
 from wagtail.documents import get_permission_policy as document_permission_policy
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
 PUBLIC_CACHE_CONTROL = "public, max-age=600"
 PRIVATE_CACHE_CONTROL = "private, no-store"
 NOT_FOUND = "没有这个文件。"
+BYTE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 64 * 1024
 
 
 def is_editor_for(user: AbstractBaseUser | AnonymousUser, obj: Model) -> bool:
@@ -62,10 +67,64 @@ def owners_of(name: str) -> tuple[list[Model], bool]:
         return [rendition.image for rendition in renditions], True
     if folder == "documents":
         return list(get_document_model().objects.filter(file=name)), True
+    if folder == "transcodes":
+        from transcoding.models import Transcode
+
+        document_id = name.split("/")[1] if name.count("/") == 2 else ""
+        row = Transcode.objects.filter(document_id=int(document_id)).select_related("document").first() if document_id.isdigit() else None
+        return ([row.document], True) if row and name in row.file_names() else ([], False)
     return [], False
 
 
-def file_response(name: str, cache_control: str) -> HttpResponse:
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The (first, last) byte of a single `bytes=a-b`, `a-` or `-n` range within `size`; None when unsatisfiable."""
+    found = BYTE_RANGE.match(header.strip())
+    if not found or found[1] == found[2] == "":
+        return None
+    if found[1] == "":  # the last n bytes
+        first, last = max(0, size - int(found[2])), size - 1
+    else:
+        first, last = int(found[1]), min(int(found[2]), size - 1) if found[2] else size - 1
+    return (first, last) if first <= last and first < size else None
+
+
+def ranged_response(request: HttpRequest, name: str, content_type: str) -> HttpResponse:
+    """The whole file (Accept-Ranges: bytes), or 206 with the one range asked for, or 416 outside the file.
+
+    A header with several ranges or another unit gets the whole file, as RFC 9110 allows."""
+    try:
+        size = default_storage.size(name)
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404(NOT_FOUND) from None
+    header = request.headers.get("Range", "")
+    if not header.startswith("bytes=") or "," in header:
+        response = FileResponse(handle, content_type=content_type, filename=posixpath.basename(name))
+        response["Accept-Ranges"] = "bytes"
+        return response
+    wanted = byte_range(header, size)
+    if wanted is None:
+        handle.close()
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    first, last = wanted
+    handle.seek(first)
+
+    def chunks(left: int = last - first + 1):
+        with handle:
+            while left > 0 and (data := handle.read(min(CHUNK, left))):
+                left -= len(data)
+                yield data
+
+    response = StreamingHttpResponse(chunks(), status=206, content_type=content_type)
+    response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    response["Content-Length"] = str(last - first + 1)
+    response["Accept-Ranges"] = "bytes"
+    return response
+
+
+def file_response(request: HttpRequest, name: str, cache_control: str) -> HttpResponse:
     """The file's bytes (or nginx's X-Accel-Redirect to them) with its content type and cache policy."""
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     prefix = settings.MEDIA_ACCEL_REDIRECT_PREFIX
@@ -73,11 +132,7 @@ def file_response(name: str, cache_control: str) -> HttpResponse:
         response = HttpResponse(content_type=content_type)  # nginx answers 404 itself if the file is gone
         response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(name)
     else:
-        try:
-            response = FileResponse(default_storage.open(name, "rb"), content_type=content_type,
-                                    filename=posixpath.basename(name))
-        except FileNotFoundError:
-            raise Http404(NOT_FOUND) from None
+        response = ranged_response(request, name, content_type)
     response["Cache-Control"] = cache_control
     return response
 
@@ -88,9 +143,9 @@ def serve_media(request: HttpRequest, path: str) -> HttpResponse:
     name = stored_name(path)
     owners, may_be_public = owners_of(name)
     if may_be_public and any(is_public_media(owner) for owner in owners):
-        return file_response(name, PUBLIC_CACHE_CONTROL)
+        return file_response(request, name, PUBLIC_CACHE_CONTROL)
     if any(is_editor_for(request.user, owner) for owner in owners):
-        return file_response(name, PRIVATE_CACHE_CONTROL)
+        return file_response(request, name, PRIVATE_CACHE_CONTROL)
     raise Http404(NOT_FOUND)
 
 

@@ -147,6 +147,7 @@ class LibraryItemPage(StaticSiteURLMixin, HeadlessPreviewMixin, Page):
     is_creatable = False
     base_form_class = LibraryItemForm
     api_prefetch: tuple[str, ...] = ()  # related rows the API serialises, fetched in bulk
+    listing_prefetch: tuple[str, ...] = ()  # related rows the cheap listing (fields=_,…) needs, fetched in bulk
 
     common_panels = [
         FieldPanel("summary"),
@@ -168,10 +169,17 @@ class LibraryItemPage(StaticSiteURLMixin, HeadlessPreviewMixin, Page):
         APIField("tags", serializer=TagNamesField(read_only=True)),
         APIField("last_published_at"),
         APIField("related_ids"),
+        APIField("media_revision"),
     ]
 
     class Meta:
         verbose_name = "资源"
+
+    @property
+    def media_revision(self) -> str:
+        """Changes when the light video/audio renditions of the item's files change ("" for types without any):
+        a builder refetches the item then, though nothing was published."""
+        return ""
 
     @property
     def related_ids(self) -> list[int]:
@@ -347,7 +355,8 @@ class VideoSeriesPage(LibraryItemPage):
     ] + LibraryItemPage.common_panels + [InlinePanel("episodes", label="集", heading="各集")]
 
     search_fields = LibraryItemPage.search_fields + [index.SearchField("presenter")]
-    api_prefetch = ("episodes__poster__renditions", "episodes__video_file")
+    api_prefetch = ("episodes__poster__renditions", "episodes__video_file__transcode")
+    listing_prefetch = ("episodes__video_file__transcode",)
     unique_child_rows = {"episodes": (("number",), "第{number}集的集数重复：同一专题中每集的集数不能相同。")}
 
     api_fields = LibraryItemPage.api_fields + [
@@ -360,6 +369,12 @@ class VideoSeriesPage(LibraryItemPage):
     class Meta:
         verbose_name = "专题视频"
         verbose_name_plural = "专题视频"
+
+    @property
+    def media_revision(self) -> str:
+        from transcoding.api import media_revision
+
+        return media_revision(episode.video_file for episode in self.episodes.all())
 
 
 class VideoEpisode(models.Model):
@@ -416,7 +431,8 @@ class AudioSeriesPage(LibraryItemPage):
     ] + LibraryItemPage.common_panels + [InlinePanel("episodes", label="集", heading="各集")]
 
     search_fields = LibraryItemPage.search_fields + [index.SearchField("presenter")]
-    api_prefetch = ("episodes__audio_file",)
+    api_prefetch = ("episodes__audio_file__transcode",)
+    listing_prefetch = api_prefetch
     unique_child_rows = {"episodes": (("number",), "第{number}集的集数重复：同一音频中每集的集数不能相同。")}
 
     api_fields = LibraryItemPage.api_fields + [
@@ -429,6 +445,12 @@ class AudioSeriesPage(LibraryItemPage):
     class Meta:
         verbose_name = "音频"
         verbose_name_plural = "音频"
+
+    @property
+    def media_revision(self) -> str:
+        from transcoding.api import media_revision
+
+        return media_revision(episode.audio_file for episode in self.episodes.all())
 
 
 class AudioEpisode(models.Model):

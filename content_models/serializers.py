@@ -90,6 +90,16 @@ class DocumentSerializer(MediaSerializer):
     file_extension = serializers.CharField(read_only=True)
 
 
+class EpisodeMediaSerializer(MediaSerializer):
+    """The light renditions of an episode's uploaded file (transcoding/): null until they are done, or when the
+    file itself may not be fetched (restricted collection, district-only series): renditions are as private."""
+
+    def to_representation(self, instance) -> dict | None:
+        from transcoding.api import media_of
+
+        return media_of(instance) if self.may_fetch(instance) else None
+
+
 class EpisodeSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     title = serializers.CharField()
@@ -97,6 +107,7 @@ class EpisodeSerializer(serializers.Serializer):
     video_url = serializers.CharField()
     video_file = DocumentSerializer(allow_null=True)
     poster = CoverSerializer(allow_null=True)
+    media = EpisodeMediaSerializer(source="video_file", allow_null=True)
     transcript = serializers.CharField()
     site_path = serializers.CharField()
 
@@ -107,6 +118,7 @@ class AudioEpisodeSerializer(serializers.Serializer):
     duration_seconds = serializers.IntegerField()
     audio_url = serializers.CharField()
     audio_file = DocumentSerializer(allow_null=True)
+    media = EpisodeMediaSerializer(source="audio_file", allow_null=True)
     transcript = serializers.CharField()
     site_path = serializers.CharField()
 

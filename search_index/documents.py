@@ -1,7 +1,8 @@
 """API item JSON (from /api/v2/pages/) → the flat documents the search core indexes.
 
-One document per public item, plus one per periodical issue and per video episode. Keys:
-"<type>:<page id>", "issue:<periodical id>:<year>-<number>", "episode:<series id>:<number>".
+One document per public item, plus one per periodical issue and per video or audio episode. Keys:
+"<type>:<page id>", "issue:<periodical id>:<year>-<number>", "episode:<series id>:<number>",
+"audio_episode:<audio series id>:<number>".
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import re
 from collections.abc import Iterable, Iterator
 
 # API item_type → index type. Unknown types are skipped (the API may grow new page types).
-ITEM_TYPES = ("ebook", "periodical", "series", "site", "news")
-CHILD_PREFIXES = {"periodical": "issue", "series": "episode"}
+ITEM_TYPES = ("ebook", "periodical", "series", "audio", "site", "news")
+CHILD_PREFIXES = {"periodical": "issue", "series": "episode", "audio": "audio_episode"}
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK = re.compile(r"</?(p|h[1-6]|li|br|div|ul|ol|tr|blockquote)\b[^>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
@@ -106,12 +107,13 @@ def documents_for_item(item: dict) -> list[dict]:
                 "url": issue.get("site_path") or doc["url"],
                 "cover": cover_url(issue.get("cover")) or doc["cover"],
             })
-    elif item_type == "series":
+    elif item_type in ("series", "audio"):
+        child = CHILD_PREFIXES[item_type]
         for episode in item.get("episodes") or []:
             docs.append({
                 **doc,
-                "key": f"episode:{item['id']}:{episode.get('number')}",
-                "type": "episode",
+                "key": f"{child}:{item['id']}:{episode.get('number')}",
+                "type": child,
                 "title": episode.get("title") or f"{doc['title']} 第{episode.get('number')}集",
                 "summary": doc["title"],
                 "body": episode.get("transcript") or "",

@@ -2,7 +2,7 @@
 
 Document keys (all but key/type optional):
     key      "ebook:12" — unique across the index
-    type     "ebook" | "periodical" | "issue" | "series" | "episode" | "site" | "news" | other slug
+    type     "ebook" | "periodical" | "issue" | "series" | "episode" | "audio" | "audio_episode" | "site" | "news" | other slug
     title, people (authors / speakers), summary, body (plain text: body / transcript / contents)
     columns  ["sige-zixin", ...] column slugs;  district "nanguan" or "";  tags [str]
     labels   ["四个自信", "南关区"]: the names of its columns and district, searched like tags
@@ -25,7 +25,7 @@ from .analysis import ChineseAnalyzer
 TEXT_FIELDS: tuple[str, ...] = ("title", "people", "tags", "labels", "summary", "body")
 FIELD_BOOSTS = {"title": 3.0, "people": 1.5, "tags": 1.5, "labels": 1.2, "summary": 1.3, "body": 1.0}
 
-KNOWN_TYPES = ("ebook", "periodical", "issue", "series", "episode", "site", "news")
+KNOWN_TYPES = ("ebook", "periodical", "issue", "series", "episode", "audio", "audio_episode", "site", "news")
 
 # How much of summary+body is kept as a stored excerpt to cut snippets from. The body itself
 # is indexed but not stored: e-book contents and transcripts would triple the index size.

@@ -28,6 +28,7 @@ KINDS = {
     "ebooks": ("books", "图书", "ebook"),
     "periodicals": ("periodicals", "党刊", "periodical"),
     "series": ("videos", "视频", "series"),
+    "audio": ("audio", "音频", "series"),
     "news": ("news", "要闻", "news"),
     "sites": ("sites", "红色地标", "site"),
 }
@@ -261,6 +262,8 @@ def media_of(item: dict) -> list[str]:
         urls += cover_urls(issue.get("cover"))
     for episode in item.get("episodes", []):
         urls += cover_urls(episode.get("poster"))
+        if ((episode.get("media") or {}).get("poster") or {}).get("url"):
+            urls.append(episode["media"]["poster"]["url"])  # small: in the bucket; the video and audio stay on /media/
     for photo in item.get("photos", []):
         urls += cover_urls(photo.get("image"))
     return urls
@@ -305,7 +308,7 @@ def plan_items(plan: SitePlan, catalogue: Catalogue, config: SiteConfig) -> None
                 issues = item.get("issues", [])
                 for index, issue in enumerate(issues):
                     plan.add(Page(issue["site_path"], "issue", issue_context(item, issues, index), lastmod))
-            elif kind == "series":
+            elif kind in ("series", "audio"):
                 episodes = item.get("episodes", [])
                 for index, episode in enumerate(episodes):
                     plan.add(Page(episode["site_path"], "episode", episode_context(item, episodes, index), lastmod))
@@ -357,12 +360,26 @@ def issue_context(periodical: dict, issues: list[dict], index: int) -> dict:
 
 
 def episode_context(series: dict, episodes: list[dict], index: int) -> dict:
+    """A video or audio episode: what plays (the light renditions when the worker made them, else the uploaded file
+    or the external address as the editor gave it) and the picture shown until play."""
     episode = episodes[index]
+    media = episode.get("media") or {}
+    original = (episode.get("video_file") or episode.get("audio_file") or {}).get("url") or episode.get("video_url") or episode.get("audio_url") or ""
+    frame = media.get("poster")
+    is_audio = series.get("item_type") == "audio"
+    labels = (("audio", "收听"),) if is_audio else (("low", "流畅"), ("high", "高清"), ("audio", "只听声音"))
     return {
         "title": episode["title"],
         "series": series,
         "episode": episode,
-        "poster": image(episode.get("poster")),
+        "is_audio": is_audio,
+        "poster": image(episode.get("poster")) or ({"src": media_path(frame["url"]), "width": frame["width"], "height": frame["height"]} if frame else None),
+        "sources": [
+            {"label": label, "url": media[name]["url"], "bytes": media[name].get("bytes", 0)}
+            for name, label in labels
+            if media.get(name)
+        ],
+        "original": original,
         **neighbours(episodes, index),
     }
 

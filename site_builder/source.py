@@ -30,6 +30,7 @@ ITEM_TYPES = {
     "content_models.EBookPage": "ebooks",
     "content_models.PeriodicalPage": "periodicals",
     "content_models.VideoSeriesPage": "series",
+    "content_models.AudioSeriesPage": "audio",
     "content_models.MapSitePage": "sites",
     "content_models.NewsPage": "news",
 }
@@ -159,7 +160,8 @@ def fetch_catalogue(client: CMSClient) -> Catalogue:
     return fetch_catalogue_incremental(client, None)[0]
 
 
-LISTING_FIELDS = "_,id,last_published_at,district,related_ids"  # what tells whether a cached item is still current
+# What tells whether a cached item is still current (media_revision: its episodes' renditions finished since).
+LISTING_FIELDS = "_,id,last_published_at,district,related_ids,media_revision"
 IDS_PER_REQUEST = 100  # ids=… per request: keeps URLs short (the CMS allows up to 500)
 CATALOGUE_CACHE_VERSION = 2
 
@@ -235,6 +237,7 @@ def fetch_catalogue_incremental(
             or known[row["id"]].get("last_published_at") != row.get("last_published_at")
             or known[row["id"]].get("district") != row.get("district")
             or known[row["id"]].get("related_ids") != row.get("related_ids")
+            or known[row["id"]].get("media_revision") != row.get("media_revision")
         )
     fetched = fetch_items_by_id(client, {page_type: ids for page_type, ids in changed.items() if ids})
     for (page_type, kind), listing in zip(ITEM_TYPES.items(), listings, strict=True):
