@@ -14,9 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .covers import write_covers
 from .hotwords import plan_hot_pages
 from .pages import SiteConfig, hot_words_from_tags, plan_site
 from .publish import note_build_finished, note_build_started
+from .reader import fetch_readers, reader_groups, readers_of, without_missing_readers
 from .render import render_plan
 from .source import (
     CMSClient,
@@ -45,6 +47,7 @@ class BuildResult:
     incremental: bool = False  # only changed items fetched (False: the whole catalogue)
     full_reason: str = ""  # why the whole catalogue was fetched
     fetched_items: int = 0  # items fetched with every field
+    fetched_documents: int = 0  # documents whose reader pages were fetched (a new revision); the others were cached
     rendered: int = 0  # HTML pages rendered; the others' inputs had not changed
     written: list[str] = field(default_factory=list)  # site paths of the files (re)written
     seconds: float = 0.0
@@ -61,6 +64,7 @@ class BuildResult:
             "incremental": self.incremental,
             "full_reason": self.full_reason,
             "fetched_items": self.fetched_items,
+            "fetched_documents": self.fetched_documents,
             "rendered": self.rendered,
             "written": len(self.written),
             "seconds": round(self.seconds, 2),
@@ -176,13 +180,16 @@ def build_site(
         logger.warning("Hot words skipped: %s", error)
         hot_words = []
     hot_words = hot_words or hot_words_from_tags(catalogue, config.search_url)
-    plan = plan_site(catalogue, config, hot_words)
+    readers, fetched_documents = fetch_readers(client, readers_of(catalogue), cache)
+    plan = plan_site(without_missing_readers(catalogue, readers), config, hot_words)
+    plan.groups = reader_groups(readers, cache, config)
     plan_hot_pages(plan, hot_words)
     out_dir.mkdir(parents=True, exist_ok=True)
     journal = journal_file_for(out_dir)
     note_build_started(journal)
     downloaded: set[str] = set()
     media = download_media(client, plan.media, out_dir, downloaded=downloaded)
+    media += write_covers(plan.covers, out_dir, drawn=downloaded)  # drawn covers go where downloaded ones go
     fetched = time.monotonic()
     logger.info("Fetched %d items and %d images in %.1f s", fetch_stats.items, len(media), fetched - started)
 
@@ -200,11 +207,12 @@ def build_site(
 
     result = BuildResult(
         out_dir=out_dir,
-        pages=len(plan.pages),
+        pages=len(plan.pages) + sum(len(group.paths) for group in plan.groups),
         removed=removed,
         incremental=not fetch_stats.full,
         full_reason=fetch_stats.reason,
         fetched_items=fetch_stats.items,
+        fetched_documents=fetched_documents,
         rendered=job.rendered,
         written=sorted(job.changed),
     )

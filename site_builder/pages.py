@@ -11,15 +11,17 @@ import math
 import os
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 from . import geo
+from .covers import Cover
 from .source import Catalogue, HotWord, media_path
 
 PER_PAGE = 20
-NEWEST_PER_COLUMN = 4
+NEWEST_PER_COLUMN = 3  # the front page shows each column's newest few with 「更多」: one screen per column at most
 FEED_SIZE = 50
 HOT_WORDS_FROM_TAGS = 8
 
@@ -65,13 +67,26 @@ class Page:
 
 
 @dataclass
+class PageGroup:
+    """Many pages that change together (a book's reader pages): rendered all or none, by one hash of `inputs`, so an
+    unchanged group costs neither loading nor hashing its pages. `key` (a site folder) names it in the manifest."""
+
+    key: str
+    inputs: object  # everything the pages' bytes depend on besides the theme and the site context
+    paths: list[str]  # site paths of every file it writes
+    load: Callable[[], list[Page]]  # its pages, built only when the group is rendered
+
+
+@dataclass
 class SitePlan:
     """Every output of a build: HTML pages, the data behind the feeds and JSON files, the media the pages show."""
 
     pages: list[Page] = field(default_factory=list)
+    groups: list[PageGroup] = field(default_factory=list)
     feeds: list[dict] = field(default_factory=list)  # {path, title, link, description, entries}
     json_files: dict[str, dict | list] = field(default_factory=dict)  # site path → JSON (GeoJSON, hot words)
     media: list[str] = field(default_factory=list)  # media URLs (from the API) the pages use
+    covers: list[Cover] = field(default_factory=list)  # covers drawn for the items without one (covers.py)
 
     def add(self, page: Page) -> None:
         self.pages.append(page)
@@ -106,6 +121,16 @@ def image(cover: dict | None) -> dict | None:
     }
 
 
+def title_cover(item: dict, kind: str) -> Cover:
+    """The cover drawn from the item's title and kind, for an item the CMS has no cover image for."""
+    return Cover.for_item(item["id"], item["title"], KINDS[kind][1])
+
+
+def cover_of(item: dict, kind: str, *, drawn: bool = True) -> dict | None:
+    """The <img> fields of the item's cover: its own, else (with `drawn`) the one drawn from its title."""
+    return image(item.get("cover")) or (title_cover(item, kind).image() if drawn else None)
+
+
 def cover_urls(cover: dict | None) -> list[str]:
     return [cover[key]["url"] for key in ("w160", "w320") if cover and cover.get(key)]
 
@@ -119,7 +144,7 @@ def card(item: dict, kind: str) -> dict:
         "kind": KINDS[kind][1],
         "summary": item.get("summary", ""),
         "date": item.get("date") or (item.get("last_published_at") or "")[:10],
-        "cover": image(item.get("cover")),
+        "cover": cover_of(item, kind),
         "district": (item.get("district") or {}).get("name", ""),
     }
 
@@ -148,7 +173,12 @@ def paginate(base: str, entries: list, per_page: int) -> list[tuple[str, dict]]:
 
 
 def map_links(lat: float, lng: float, name: str) -> dict:
-    return {"amap": geo.amap_marker_url(lat, lng, name), "qq": geo.qq_marker_url(lat, lng, name)}
+    """「导航去这里」 links: 高德 and 腾讯 with GCJ-02, 百度 with BD-09, all converted from the stored WGS-84."""
+    return {
+        "amap": geo.amap_marker_url(lat, lng, name),
+        "qq": geo.qq_marker_url(lat, lng, name),
+        "baidu": geo.baidu_marker_url(lat, lng, name),
+    }
 
 
 def site_point(item: dict) -> dict | None:
@@ -169,23 +199,50 @@ def site_point(item: dict) -> dict | None:
     }
 
 
-def schematic(points: list[dict], width: int = 320, height: int = 240, pad: int = 12) -> list[dict]:
-    """Screen positions for an SVG sketch of the points: equirectangular, scaled to fit, north up."""
+SKETCH_WIDTH, SKETCH_HEIGHT, SKETCH_PAD = 320, 240, 28
+MIN_SKETCH_SPAN_KM = 2.0  # a single site, or sites a street apart, sit in the middle of a 2 km square, not a corner
+
+
+def schematic(points: list[dict], labels: list[str] | None = None) -> list[dict]:
+    """Screen positions for an SVG sketch of the points: equirectangular, north up, the points' extent centred and
+    scaled to fill the sketch (at least MIN_SKETCH_SPAN_KM across), each with its label (default 1, 2, 3…)."""
     if not points:
         return []
     lats = [p["lat"] for p in points]
     lngs = [p["lng"] for p in points]
-    squash = math.cos(math.radians(sum(lats) / len(lats)))  # degrees of longitude are shorter up north
-    span_x = max((max(lngs) - min(lngs)) * squash, 1e-6)
-    span_y = max(max(lats) - min(lats), 1e-6)
-    scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)
+    mid_lat, mid_lng = (max(lats) + min(lats)) / 2, (max(lngs) + min(lngs)) / 2
+    squash = math.cos(math.radians(mid_lat))  # degrees of longitude are shorter up north
+    min_span = MIN_SKETCH_SPAN_KM / 111.2  # in degrees of latitude
+    span_x = max((max(lngs) - min(lngs)) * squash, min_span)
+    span_y = max(max(lats) - min(lats), min_span)
+    scale = min((SKETCH_WIDTH - 2 * SKETCH_PAD) / span_x, (SKETCH_HEIGHT - 2 * SKETCH_PAD) / span_y)
+    labels = labels or [str(n) for n in range(1, len(points) + 1)]
     return [
         {
-            "x": round(pad + (p["lng"] - min(lngs)) * squash * scale, 1),
-            "y": round(pad + (max(lats) - p["lat"]) * scale, 1),
+            "x": round(SKETCH_WIDTH / 2 + (p["lng"] - mid_lng) * squash * scale, 1),
+            "y": round(SKETCH_HEIGHT / 2 - (p["lat"] - mid_lat) * scale, 1),
             "title": p["title"],
+            "label": label,
         }
-        for p in points
+        for p, label in zip(points, labels, strict=True)
+    ]
+
+
+def centre_of(district: dict, points: list[dict]) -> tuple[float, float]:
+    """A district's centre: the editors' coordinates when set, else the middle of its sites."""
+    try:
+        return float(district["latitude"]), float(district["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return sum(p["lat"] for p in points) / len(points), sum(p["lng"] for p in points) / len(points)
+
+
+def with_distances(district: dict, points: list[dict]) -> list[dict]:
+    """The district's sites nearest its centre first, each with its distance in words (「距区中心 2.3 公里」)."""
+    lat, lng = centre_of(district, points)
+    rows = [(geo.distance_km(lat, lng, p["lat"], p["lng"]), p["id"], p) for p in points]
+    return [
+        dict(p, distance=f"距{district['name']}中心 {km:.1f} 公里" if km >= 0.1 else f"在{district['name']}中心附近")
+        for km, _, p in sorted(rows, key=lambda row: row[:2])
     ]
 
 
@@ -223,8 +280,39 @@ def plan_site(catalogue: Catalogue, config: SiteConfig, hot_words: list[HotWord]
     plan_items(plan, catalogue, config)
     plan_columns(plan, catalogue, config, everything, cards, kind_of)
     plan_districts(plan, catalogue, config, everything, cards, kind_of, points)
-    plan_map(plan, catalogue, config, points)
+    map_groups = plan_map(plan, catalogue, config, points)
+    plan_home(plan, catalogue, config, hot_words, everything, cards, map_groups)
+    plan_data(plan, config, map_groups)
+    plan.add(Page("/404.html", "404", {"title": "页面没有找到"}, in_sitemap=False))
+    plan.media = sorted({url for item in catalogue.all_items() for url in media_of(item)})
+    plan.covers = [title_cover(item, kind) for kind, items in catalogue.items.items() for item in items if not image(item.get("cover"))]
+    seen: set[str] = set()
+    for page in plan.pages:
+        if page.path in seen:
+            raise ValueError(f"two pages want the same URL {page.path}; check column and district slugs")
+        seen.add(page.path)
+    return plan
 
+
+def banner_of(catalogue: Catalogue) -> dict | None:
+    """The editor's banner as the home page shows it; a link to an item only while the item is in this build."""
+    banner = catalogue.banner
+    if not banner or not banner.get("title"):
+        return None
+    url = banner.get("url") or ""
+    if banner.get("page_id") is not None:
+        items = {item["id"]: item for item in catalogue.all_items()}
+        url = items[banner["page_id"]]["site_path"] if banner["page_id"] in items else ""
+    elif ITEM_PATH.match(url):
+        url = ""  # an item address typed in by hand: it may be private, and the chosen-resource field exists for it
+    return {"title": banner["title"], "text": banner.get("text") or "", "url": url}
+
+
+def plan_home(
+    plan: SitePlan, catalogue: Catalogue, config: SiteConfig, hot_words: list[HotWord], everything: list[dict],
+    cards: dict, map_groups: list[dict],
+) -> None:
+    """The front page: the editor's banner, hot words, each column's newest few with 「更多」, red sites by district."""
     by_column = {column["slug"]: [] for column in catalogue.columns}
     for item in everything:
         for column in item.get("columns", []):
@@ -235,24 +323,33 @@ def plan_site(catalogue: Catalogue, config: SiteConfig, hot_words: list[HotWord]
             "home",
             {
                 "title": config.site_name,
+                "banner": banner_of(catalogue),
                 "hot_words": hot_words,
                 "newest": [
-                    {"column": column, "entries": by_column[column["slug"]][:NEWEST_PER_COLUMN]}
+                    {"column": column, "entries": by_column[column["slug"]][:NEWEST_PER_COLUMN], "total": len(by_column[column["slug"]])}
                     for column in catalogue.columns
                 ],
                 "districts": catalogue.districts,
-                "site_count": sum(1 for p in points.values() if p),
+                "map_groups": map_groups,
+                "site_count": sum(group["count"] for group in map_groups),
             },
         )
     )
-    plan.add(Page("/404.html", "404", {"title": "页面没有找到"}, in_sitemap=False))
-    plan.media = sorted({url for item in catalogue.all_items() for url in media_of(item)})
-    seen: set[str] = set()
-    for page in plan.pages:
-        if page.path in seen:
-            raise ValueError(f"two pages want the same URL {page.path}; check column and district slugs")
-        seen.add(page.path)
-    return plan
+
+
+def plan_data(plan: SitePlan, config: SiteConfig, map_groups: list[dict]) -> None:
+    """「数据与订阅」: every feed and map data file in plain words (the pages name them only in <link rel>)."""
+    plan.add(
+        Page(
+            "/data/",
+            "data",
+            {
+                "title": "数据与订阅",
+                "feeds": [{"title": feed["title"], "url": feed["path"]} for feed in plan.feeds],
+                "map_files": [{"title": group["district"]["name"], "url": group["geojson_url"], "count": group["count"]} for group in map_groups],
+            },
+        )
+    )
 
 
 def media_of(item: dict) -> list[str]:
@@ -314,11 +411,12 @@ def plan_items(plan: SitePlan, catalogue: Catalogue, config: SiteConfig) -> None
                     plan.add(Page(episode["site_path"], "episode", episode_context(item, episodes, index), lastmod))
 
 
-def item_context(item: dict, kind: str, config: SiteConfig, links: dict[int, dict] | None = None) -> dict:
+def item_context(item: dict, kind: str, config: SiteConfig, links: dict[int, dict] | None = None, *, drawn_cover: bool = True) -> dict:
     """Template variables of an item page (also what a preview renders).
 
     What the page says about other items (related resources, links in the body) comes from `links`, this
     build's items, when given: an item that left the public set since this one was fetched is not named.
+    Without `drawn_cover` an item without a cover image shows none (a preview: only a build draws covers).
     """
     if links is not None:
         if "related_items" in item:
@@ -329,7 +427,7 @@ def item_context(item: dict, kind: str, config: SiteConfig, links: dict[int, dic
         "title": item["title"],
         "item": item,
         "kind_label": KINDS[kind][1],
-        "cover": image(item.get("cover")),
+        "cover": cover_of(item, kind, drawn=drawn_cover),
         "tag_links": [{"word": tag, "url": f"{config.search_url}?q={quote(tag)}"} for tag in item.get("tags", [])],
     }
     if kind == "periodicals":
@@ -353,7 +451,7 @@ def issue_context(periodical: dict, issues: list[dict], index: int) -> dict:
         "title": f"{periodical['title']} {issue['year']}年第{issue['number']}期",
         "periodical": periodical,
         "issue": issue,
-        "cover": image(issue.get("cover")) or image(periodical.get("cover")),
+        "cover": image(issue.get("cover")) or cover_of(periodical, "periodicals"),
         "articles": [line.strip() for line in (issue.get("table_of_contents") or "").splitlines() if line.strip()],
         **neighbours(issues, index),
     }
@@ -438,13 +536,15 @@ def plan_districts(
         )
 
 
-def plan_map(plan: SitePlan, catalogue: Catalogue, config: SiteConfig, points: dict) -> None:
-    """The map without tiles: an overview (SVG sketch, districts), one list page and one GeoJSON file per district.
+def plan_map(plan: SitePlan, catalogue: Catalogue, config: SiteConfig, points: dict) -> list[dict]:
+    """The map without tiles: an overview (districts with their site counts, a sketch labelled by district), one
+    list page per district (nearest its centre first, 「导航去这里」, then a numbered sketch) and one GeoJSON file each.
 
     Each district's list has its own page so the map stays inside the page budget at any catalogue size.
+    Returns the districts that have sites ({district, count, url, geojson_url}), for the front page and /data/.
     """
     groups = []
-    all_points = []
+    all_points, all_labels = [], []
     for district in catalogue.districts:
         slug = district["slug"]
         mine = [
@@ -455,7 +555,9 @@ def plan_map(plan: SitePlan, catalogue: Catalogue, config: SiteConfig, points: d
         plan.json_files[f"/map/{slug}.geojson"] = geojson(mine, config.site_url)
         if not mine:
             continue
+        mine = with_distances(district, mine)
         all_points += mine
+        all_labels += [district["name"] if n == 0 else "" for n in range(len(mine))]
         group = {"district": district, "count": len(mine), "url": f"/map/{slug}/", "geojson_url": f"/map/{slug}.geojson"}
         groups.append(group)
         plan.add(
@@ -471,7 +573,8 @@ def plan_map(plan: SitePlan, catalogue: Catalogue, config: SiteConfig, points: d
                 },
             )
         )
-    plan.add(Page("/map/", "map", {"title": "红色地标地图", "groups": groups, "dots": schematic(all_points)}))
+    plan.add(Page("/map/", "map", {"title": "红色地标地图", "groups": groups, "dots": schematic(all_points, all_labels)}))
+    return groups
 
 
 def json_bytes(data: object) -> bytes:

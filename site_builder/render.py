@@ -31,7 +31,7 @@ from pelican.settings import read_settings
 from pelican.writers import Writer
 
 from . import safety
-from .pages import KINDS, Page, SiteConfig, SitePlan, item_context, json_bytes
+from .pages import KINDS, Page, PageGroup, SiteConfig, SitePlan, item_context, json_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +80,13 @@ def input_hash(*parts: object) -> str:
     return hashlib.sha256(pickle.dumps(parts, protocol=5)).hexdigest()
 
 
-def cn_date(value: str | None) -> str:
-    """'2024-12-31' or an ISO timestamp → '2024年12月31日'."""
+def cn_date(value: str | None) -> Markup:
+    """'2024-12-31' or an ISO timestamp → <time>2024年12月31日</time>, which the theme never breaks across lines
+    (a narrow screen would otherwise leave 「日」 alone on the next line)."""
     if not value:
-        return ""
-    year, month, day = value[:10].split("-")
-    return f"{int(year)}年{int(month)}月{int(day)}日"
+        return Markup("")
+    year, month, day = (int(part) for part in value[:10].split("-"))
+    return Markup(f'<time datetime="{year:04d}-{month:02d}-{day:02d}">{year}年{month}月{day}日</time>')
 
 
 def duration(seconds: int | None) -> str:
@@ -130,7 +131,17 @@ def pelican_settings(config: SiteConfig, out_dir: Path, content_dir: Path) -> di
     )
 
 
-SITE_CONTEXT_KEYS = ("site_name", "site_url", "search_url", "nav_columns", "critical_css", "map_js")
+SITE_CONTEXT_KEYS = ("site_name", "site_url", "search_url", "nav_columns", "critical_css", "map_js", "assets")
+
+
+def published_assets() -> dict[str, tuple[str, bytes]]:
+    """The theme's scripts that pages load as files (static/*.js): name → (site path, bytes). The path carries a hash
+    of the bytes, so nginx serves it `immutable` and a changed script is a new URL."""
+    assets = {}
+    for path in sorted((THEME_DIR / "static").glob("*.js")):
+        data = path.read_bytes()
+        assets[path.name] = (f"/assets/{path.stem}.{hashlib.sha256(data).hexdigest()[:12]}.js", data)
+    return assets
 
 
 def site_context(config: SiteConfig, columns: list[dict]) -> dict:
@@ -142,6 +153,7 @@ def site_context(config: SiteConfig, columns: list[dict]) -> dict:
         "nav_columns": columns,
         "critical_css": read_static("site.css"),
         "map_js": read_static("map.js"),
+        "assets": {name: site_path for name, (site_path, _data) in published_assets().items()},
     }
 
 
@@ -156,7 +168,7 @@ class CatalogueGenerator(Generator):
         global _rendering
         job = self.job
         shared = input_hash(code_version(), job.config, {k: v for k, v in self.context.items() if k in SITE_CONTEXT_KEYS})
-        parts = render_processes(len(job.plan.pages))
+        parts = render_processes(len(job.plan.pages) + sum(len(group.paths) for group in job.plan.groups))
         _rendering = (self, writer, shared, parts)
         try:
             if parts > 1:
@@ -168,11 +180,15 @@ class CatalogueGenerator(Generator):
                 shares = [_render_share(0)]
         finally:
             _rendering = None
+        for group in job.plan.groups:
+            job.written.update(group.paths)
         for manifest, changed, rendered in shares:
             job.manifest.update(manifest)
             job.written.update(manifest)
             job.changed.update(changed)
             job.rendered += rendered
+        for path, data in published_assets().values():
+            self.write_bytes(path, data)
         for feed in job.plan.feeds:
             self.write_bytes(feed["path"], atom_feed(feed, job.config))
         for path, data in job.plan.json_files.items():
@@ -198,6 +214,25 @@ class CatalogueGenerator(Generator):
                 continue
             writer.write_file(page.save_as, self.get_template(page.template), self.context, page_path=page.path, **page.context)
             changed.append(site_path)
+        return manifest, changed, len(changed)
+
+    def render_groups(self, writer: Writer, shared: str, groups: list[PageGroup]) -> RenderShare:
+        """render_pages() for page groups: one hash per group (its key in the manifest); a group whose hash is
+        unchanged and whose first and last files are there is not even loaded. Its files are not in the manifest
+        one by one: generate_output counts every group's paths among the site's files."""
+        manifest: dict[str, str] = {}
+        changed: list[str] = []
+        out = Path(self.output_path)
+        for group in groups:
+            digest = input_hash(shared, group.key, group.inputs)
+            manifest[group.key] = digest
+            if self.job.previous.get(group.key) == digest and all(
+                (out / path.lstrip("/")).is_file() for path in group.paths[:1] + group.paths[-1:]
+            ):
+                continue
+            for page in group.load():
+                writer.write_file(page.save_as, self.get_template(page.template), self.context, page_path=page.path, **page.context)
+            changed += group.paths
         return manifest, changed, len(changed)
 
     def write_bytes(self, path: str, data: bytes) -> None:
@@ -228,7 +263,10 @@ def _render_share(part: int) -> RenderShare:
     """Every parts-th page from `part` on (the building process or a forked helper)."""
     assert _rendering is not None
     generator, writer, shared, parts = _rendering
-    return generator.render_pages(writer, shared, generator.job.plan.pages[part::parts], progress=generator.job.progress and part == 0)
+    plan = generator.job.plan
+    manifest, changed, rendered = generator.render_pages(writer, shared, plan.pages[part::parts], progress=generator.job.progress and part == 0)
+    in_groups = generator.render_groups(writer, shared, plan.groups[part::parts])
+    return {**manifest, **in_groups[0]}, changed + in_groups[1], rendered + in_groups[2]
 
 
 def _generators_for(pelican: Pelican) -> type[Generator] | None:
@@ -336,4 +374,4 @@ def render_item_page(item: dict, config: SiteConfig | None = None, columns: list
         context = {**settings, **site_context(config, columns or item.get("columns", []))}
         generator = CatalogueGenerator(context=context, settings=settings, path=str(content_dir), theme=str(THEME_DIR), output_path=str(content_dir))
         template = generator.get_template(KINDS[kind][2])
-        return template.render({**context, "page_path": item.get("site_path", "/"), **item_context(item, kind, config)})
+        return template.render({**context, "page_path": item.get("site_path", "/"), **item_context(item, kind, config, drawn_cover=False)})

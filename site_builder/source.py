@@ -48,6 +48,7 @@ class Catalogue:
     districts: list[dict]
     items: dict[str, list[dict]] = field(default_factory=dict)
     media_version: str = ""  # the CMS's digest of restricted files (api visibility/): a change means refetch all
+    banner: dict | None = None  # the home page's banner (api frontpage/): title, text, url, page_id; fetched every build
 
     def all_items(self) -> list[dict]:
         return [item for kind in ITEM_TYPES.values() for item in self.items.get(kind, [])]
@@ -160,8 +161,9 @@ def fetch_catalogue(client: CMSClient) -> Catalogue:
     return fetch_catalogue_incremental(client, None)[0]
 
 
-# What tells whether a cached item is still current (media_revision: its episodes' renditions finished since).
-LISTING_FIELDS = "_,id,last_published_at,district,related_ids,media_revision"
+# What tells whether a cached item is still current (media_revision: its episodes' renditions finished since;
+# reading_revision: its documents' reader pages finished or changed since).
+LISTING_FIELDS = "_,id,last_published_at,district,related_ids,media_revision,reading_revision"
 IDS_PER_REQUEST = 100  # ids=… per request: keeps URLs short (the CMS allows up to 500)
 CATALOGUE_CACHE_VERSION = 2
 
@@ -200,7 +202,7 @@ def fetch_catalogue_incremental(
 ) -> tuple[Catalogue, FetchStats]:
     """The same catalogue fetch_catalogue() returns, fetching in full only the items that changed since `cached`.
 
-    Columns and districts are always fetched (two small requests); when they differ from the cache
+    Columns, districts and the home page's banner are always fetched (small requests); when they differ from the cache
     (a rename, a new column), everything is fetched again, since items embed their names. Otherwise one
     cheap listing per type (id, last_published_at, district, related_ids) says which items are new,
     republished, moved to another district or now related to other public items (fetched with every field), and which are gone (unpublished, deleted,
@@ -209,6 +211,7 @@ def fetch_catalogue_incremental(
     columns = client.get_all("columns/")
     districts = client.get_all("districts/")
     media_version = str(client.get_json("visibility/").get("meta", {}).get("media_version", ""))
+    banner = next(iter(client.get_json("frontpage/")["items"]), None)
     reason = ""  # why everything is fetched
     if cached is None:
         reason = "no earlier catalogue"
@@ -217,14 +220,14 @@ def fetch_catalogue_incremental(
     elif media_version != cached.media_version:
         reason = "files became private or public"
     if reason:
-        catalogue = Catalogue(columns=columns, districts=districts, media_version=media_version)
+        catalogue = Catalogue(columns=columns, districts=districts, media_version=media_version, banner=banner)
         listings = [("pages/", {"type": page_type, "fields": "*", "order": "id"}) for page_type in ITEM_TYPES]
         for kind, items in zip(ITEM_TYPES.values(), client.get_many(listings), strict=True):
             catalogue.items[kind] = _by_id(items)
         return catalogue, FetchStats(full=True, reason=reason, items=len(catalogue.all_items()))
 
     stats = FetchStats(full=False)
-    catalogue = Catalogue(columns=columns, districts=districts, media_version=media_version)
+    catalogue = Catalogue(columns=columns, districts=districts, media_version=media_version, banner=banner)
     listings = client.get_many([("pages/", {"type": page_type, "fields": LISTING_FIELDS, "order": "id"}) for page_type in ITEM_TYPES])
     known_by_type = {page_type: {item["id"]: item for item in cached.items.get(kind, [])} for page_type, kind in ITEM_TYPES.items()}
     changed: dict[str, list[int]] = {}
@@ -238,6 +241,7 @@ def fetch_catalogue_incremental(
             or known[row["id"]].get("district") != row.get("district")
             or known[row["id"]].get("related_ids") != row.get("related_ids")
             or known[row["id"]].get("media_revision") != row.get("media_revision")
+            or known[row["id"]].get("reading_revision") != row.get("reading_revision")
         )
     fetched = fetch_items_by_id(client, {page_type: ids for page_type, ids in changed.items() if ids})
     for (page_type, kind), listing in zip(ITEM_TYPES.items(), listings, strict=True):
@@ -250,6 +254,26 @@ def fetch_catalogue_incremental(
         stats.removed += len(set(known) - {item["id"] for item in items})
         catalogue.items[kind] = items
     return catalogue, stats
+
+
+def fetch_reader_pages(client: CMSClient, document_id: int) -> list[dict] | None:
+    """Every reader page of a document (reader_pages/ endpoint, 500 a request), or None when the API does not serve
+    them: the document stopped being public or processed after the item's `reading` was read."""
+    url = urljoin(client.api_url, "reader_pages/")
+    rows: list[dict] = []
+    while True:
+        response = client.get(url, params={"document": int(document_id), "limit": PAGE_LIMIT, "offset": len(rows)})
+        if response.status_code == 404:
+            return None
+        try:
+            data = response.json() if response.status_code == 200 else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise CMSUnavailable(f"The CMS answered {response.status_code} without reader pages for {response.url}.")
+        rows += data["items"]
+        if not data["items"] or len(rows) >= data.get("meta", {}).get("total_count", len(rows)):
+            return rows
 
 
 def catalogue_to_json(catalogue: Catalogue, api_url: str) -> dict:

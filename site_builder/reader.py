@@ -1,0 +1,245 @@
+"""Reader: the static page-by-page reader of e-books and periodical issues.
+
+Which documents have one (the API's `reading` field), their pages fetched once per document revision into
+the build's cache folder, and the pages written for them: one per document page (`<item>/read/<n>/`) and,
+for PDFs, a 「文字版」 without images holding TEXT_GROUP pages' text (`<item>/read/text/<k>/`), the cheapest
+way to read on 2G. A document's pages are one PageGroup: unchanged (same revision, same item data, same
+theme) they are neither loaded nor hashed again, which keeps incremental builds of a 400,000-page library fast.
+
+Images are linked, not downloaded: `/media/reader/…` names change with their bytes, and the public origin's
+/media/ falls back to the CMS's guarded view, so a document made private loses its images at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .pages import Page, PageGroup, SiteConfig
+from .source import Catalogue, CMSClient, fetch_reader_pages, media_path
+
+logger = logging.getLogger(__name__)
+
+TEXT_GROUP = 5  # PDF pages per 文字版 page: ~3,000 characters, well inside the 14 KB budget
+CACHE_FOLDER = "reader"
+_REVISION = re.compile(r"^[0-9A-Za-z_-]{1,128}$")  # it becomes part of a cache file name
+_SENTENCE_END = ("。", "！", "？", "…", "”", "」", "：", "!", "?", ":")
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One document read page by page, and where: `base` is "/books/12/read/" or "/periodicals/7/2021-03/read/"."""
+
+    base: str
+    title: str  # what the pages call the book or issue
+    back_url: str  # the book's or issue's own page
+    document_id: int
+    revision: str
+    format: str  # "pdf" | "epub"
+    page_count: int
+
+    @property
+    def cache_name(self) -> str:
+        return f"{self.document_id}-{self.revision}.json"
+
+    @property
+    def text_pages(self) -> int:
+        """How many 文字版 pages (EPUB chapters are text already: none)."""
+        return -(-self.page_count // TEXT_GROUP) if self.format == "pdf" else 0
+
+    def page_url(self, number: int) -> str:
+        return f"{self.base}{number}/"
+
+    def text_url(self, group: int) -> str:
+        return f"{self.base}text/{group}/"
+
+    def text_url_of_page(self, number: int) -> str:
+        return f"{self.text_url((number - 1) // TEXT_GROUP + 1)}#p{number}"
+
+    def paths(self) -> list[str]:
+        """Site paths of every file this reader writes."""
+        pages = [f"{self.page_url(n)}index.html" for n in range(1, self.page_count + 1)]
+        return pages + [f"{self.text_url(k)}index.html" for k in range(1, self.text_pages + 1)]
+
+
+def reader_of(reading: object, base: str, title: str, back_url: str) -> Reader | None:
+    """The Reader an API `reading` value describes, or None when it is null or not what the contract says."""
+    if not isinstance(reading, dict):
+        return None
+    document_id, revision = reading.get("document_id"), str(reading.get("revision") or "")
+    page_count, kind = reading.get("page_count"), reading.get("format")
+    if not isinstance(document_id, int) or not isinstance(page_count, int) or page_count < 1:
+        return None
+    if kind not in ("pdf", "epub") or not _REVISION.match(revision):
+        return None
+    return Reader(base, title, back_url, document_id, revision, kind, page_count)
+
+
+def issue_title(periodical: dict, issue: dict) -> str:
+    return f"{periodical['title']} {issue['year']}年第{issue['number']}期"
+
+
+def readers_of(catalogue: Catalogue) -> list[Reader]:
+    """Every reader the catalogue asks for: e-books and periodical issues whose `reading` is not null."""
+    readers = []
+    for book in catalogue.items.get("ebooks", []):
+        found = reader_of(book.get("reading"), f"{book['site_path']}read/", book["title"], book["site_path"])
+        readers += [found] if found else []
+    for periodical in catalogue.items.get("periodicals", []):
+        for issue in periodical.get("issues", []):
+            found = reader_of(
+                issue.get("reading"), f"{issue['site_path']}read/", issue_title(periodical, issue), issue["site_path"]
+            )
+            readers += [found] if found else []
+    return readers
+
+
+def cache_folder(cache_dir: Path) -> Path:
+    return Path(cache_dir) / CACHE_FOLDER
+
+
+def fetch_readers(client: CMSClient, readers: list[Reader], cache_dir: Path, *, workers: int = 4) -> tuple[list[Reader], int]:
+    """Make sure each reader's pages are in the cache, fetching only documents at a revision not cached yet.
+
+    Returns the readers whose pages are there (a document the API no longer serves, or whose pages do not
+    add up to its page_count, is left out and retried next build) and how many documents were fetched.
+    Cache files of revisions no reader wants any more are deleted.
+    """
+    folder = cache_folder(cache_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    missing = [reader for reader in readers if not (folder / reader.cache_name).is_file()]
+
+    def fetch(reader: Reader) -> bool:
+        rows = fetch_reader_pages(client, reader.document_id)
+        if rows is None or len(rows) != reader.page_count:
+            logger.warning(
+                "Reader pages of document %s not used: the API served %s of %d pages",
+                reader.document_id, "none" if rows is None else len(rows), reader.page_count,
+            )
+            return False
+        rows = sorted(rows, key=lambda row: row.get("number") or 0)
+        partial = folder / (reader.cache_name + ".part")
+        partial.write_text(json.dumps(rows, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        os.replace(partial, folder / reader.cache_name)
+        return True
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reader") as pool:
+        failed = {reader for reader, ok in zip(missing, pool.map(fetch, missing), strict=True) if not ok}
+    wanted = {reader.cache_name for reader in readers}
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name not in wanted:
+                os.unlink(entry.path)
+    return [reader for reader in readers if reader not in failed], len(missing)
+
+
+def without_missing_readers(catalogue: Catalogue, available: list[Reader]) -> Catalogue:
+    """The catalogue with `reading` set to null where the reader pages could not be had, so no page links to them."""
+    have = {reader.base for reader in available}
+
+    def checked(row: dict) -> dict:
+        if row.get("reading") is not None and f"{row['site_path']}read/" not in have:
+            return {**row, "reading": None}
+        return row
+
+    items = dict(catalogue.items)
+    items["ebooks"] = [checked(book) for book in items.get("ebooks", [])]
+    items["periodicals"] = [
+        {**p, "issues": [checked(issue) for issue in p["issues"]]} if p.get("issues") else p
+        for p in items.get("periodicals", [])
+    ]
+    return replace(catalogue, items=items)
+
+
+def paragraphs(text: str, kind: str) -> list[str]:
+    """A page's text as paragraphs. EPUB text has one paragraph per line. PDF text has a line break at the end of
+    every printed line: lines are joined back, and a paragraph ends after a line that ends a sentence and stops
+    short of the full line width."""
+    lines = [line.strip() for line in (text or "").replace("\r", "\n").split("\n")]
+    lines = [line for line in lines if line]
+    if kind != "pdf":
+        return lines
+    full = max((len(line) for line in lines), default=0)
+    result, current = [], ""
+    for line in lines:
+        joiner = " " if current and current[-1].isascii() and current[-1].isalnum() and line[0].isascii() else ""
+        current += joiner + line
+        if line.endswith(_SENTENCE_END) and len(line) < full * 0.9:
+            result.append(current)
+            current = ""
+    return result + ([current] if current else [])
+
+
+def page_image(row: dict) -> dict | None:
+    """The <img> of a page: the 720-px WebP with a 360-px one in srcset, or None (EPUB, or no usable image)."""
+    large, small = row.get("image"), row.get("image_small")
+    if not isinstance(large, dict) or not large.get("url") or not large.get("width") or not large.get("height"):
+        return None
+    candidates = [small, large] if isinstance(small, dict) and small.get("url") and small.get("width") else [large]
+    return {
+        "src": media_path(large["url"]),
+        "srcset": ", ".join(f"{media_path(c['url'])} {int(c['width'])}w" for c in candidates),
+        "width": int(large["width"]),
+        "height": int(large["height"]),
+    }
+
+
+def reader_pages(reader: Reader, rows: list[dict], config: SiteConfig) -> list[Page]:
+    """The HTML pages of one reader from its cached API rows (sorted by number)."""
+    book = {
+        "title": reader.title, "url": reader.back_url, "base": reader.base, "page_count": reader.page_count,
+        "format": reader.format, "jump_url": f"{config.search_url}read/",
+    }
+    pages = []
+    for number, row in enumerate(rows, start=1):
+        entry = {"number": number, "title": str(row.get("title") or ""), "paragraphs": paragraphs(str(row.get("text") or ""), reader.format)}
+        context = {
+            "title": f"{reader.title} 第{number}页" + (f" {entry['title']}" if entry["title"] else ""),
+            "book": book,
+            "entry": entry,
+            "image": page_image(row),
+            "previous_url": reader.page_url(number - 1) if number > 1 else "",
+            "next_url": reader.page_url(number + 1) if number < reader.page_count else "",
+            "text_url": reader.text_url_of_page(number) if reader.text_pages else "",
+        }
+        pages.append(Page(reader.page_url(number), "reader", context, in_sitemap=False))
+    for group in range(1, reader.text_pages + 1):
+        first = (group - 1) * TEXT_GROUP + 1
+        chunk = rows[first - 1 : first - 1 + TEXT_GROUP]
+        last = first + len(chunk) - 1
+        entries = [
+            {"number": n, "title": str(row.get("title") or ""), "paragraphs": paragraphs(str(row.get("text") or ""), reader.format),
+             "url": reader.page_url(n)}
+            for n, row in enumerate(chunk, start=first)
+        ]
+        context = {
+            "title": f"{reader.title} 文字版 第{first}–{last}页" if last > first else f"{reader.title} 文字版 第{first}页",
+            "book": book,
+            "entries": entries,
+            "first": first,
+            "last": last,
+            "previous_url": reader.text_url(group - 1) if group > 1 else "",
+            "next_url": reader.text_url(group + 1) if group < reader.text_pages else "",
+        }
+        pages.append(Page(reader.text_url(group), "reader_text", context, in_sitemap=False))
+    return pages
+
+
+def reader_groups(readers: list[Reader], cache_dir: Path, config: SiteConfig) -> list[PageGroup]:
+    """One PageGroup per reader: its pages are built from the cache file only when the group must be rendered."""
+    folder = cache_folder(cache_dir)
+
+    def loader(reader: Reader):
+        def load() -> list[Page]:
+            rows = json.loads((folder / reader.cache_name).read_text(encoding="utf-8"))
+            return reader_pages(reader, rows, config)
+
+        return load
+
+    # The cache file's name holds the revision, so the reader itself stands for the pages' text.
+    return [PageGroup(reader.base, (reader, config.search_url), reader.paths(), loader(reader)) for reader in readers]
