@@ -7,13 +7,14 @@ They need only settings.SEARCH_INDEX_DIR and the QueryLog table, so they can run
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
 import jinja2
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_GET
 from markupsafe import Markup
 
@@ -232,6 +233,31 @@ def hotwords_api(request: HttpRequest) -> HttpResponse:
         except IndexNotFoundError:
             return json_response({"error": "搜索索引尚未建立"}, max_age=0, status=503)
     return json_response(entries, max_age=SUGGEST_MAX_AGE)
+
+
+# The static reader pages' folders: /books/<id>/read/ and /periodicals/<id>/<year>-<nn>/read/. Nothing else is a target.
+READER_BASE = re.compile(r"^/(?:books/[0-9]{1,10}|periodicals/[0-9]{1,10}/[0-9]{4}-[0-9]{2,3})/read/$")
+MAX_READER_PAGES = 100_000
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")  # a Chinese keyboard may type ３７
+
+
+@require_GET
+def jump_to_page(request: HttpRequest) -> HttpResponse:
+    """「跳到第 __ 页」 for the static reader pages without JavaScript (a static page cannot read ?n=): a redirect to
+    `<to><n>/` on this site, n clamped to 1..`of`. Only reader folders of this site are targets (a path matching
+    READER_BASE, never a host), so it is no open redirect. A page number that is not a number gets a form again."""
+    to = _param(request, "to")
+    if not READER_BASE.match(to):
+        return render("404.html", {"title": "页面没有找到"}, status=404)
+    count = _param(request, "of")
+    count = min(int(count), MAX_READER_PAGES) if count.isdigit() and int(count) > 0 else MAX_READER_PAGES
+    typed = _param(request, "n")
+    digits = typed.translate(FULL_WIDTH_DIGITS)
+    if not digits.isdigit() or not digits.isascii():
+        shown = count if count < MAX_READER_PAGES else None
+        return render("jump.html", {"title": "请输入页码", "to": to, "count": shown, "typed": typed}, status=400, max_age=0)
+    number = min(max(int(digits), 1), count)
+    return cache(HttpResponseRedirect(f"{to}{number}/"), SUGGEST_MAX_AGE)
 
 
 @require_GET
