@@ -254,6 +254,9 @@ def seed(scale_name: str, seed_value: int = 2021, progress: Callable[[str, int],
         created[name] = seeder.create(plan(), existing, advance)
     if RESTRICTED_SLUG not in existing:
         add_privacy_cases(seeder)
+    from transcoding.demo import add_demo_media  # a generated video and audio talk, transcoded
+
+    created["media"] = add_demo_media(seeder.city, seeder.columns_for(0))
     return created
 
 
