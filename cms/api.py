@@ -14,8 +14,10 @@ from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 from wagtail_headless_preview.models import HeadlessPreviewMixin, PagePreview
 
-from content_models.models import Column, District, LibraryItemPage, MapSitePage
-from content_models.visibility import public_media, public_pages, restricted_media_version
+from content_models.models import Column, District, HomePage, LibraryItemPage, MapSitePage
+from content_models.visibility import public_media, public_page_ids, public_pages, restricted_media_version
+from reading.api import ReaderPagesAPIViewSet
+from reading.public import resolve_readings
 
 
 class PublicPagesAPIViewSet(PagesAPIViewSet):
@@ -52,6 +54,8 @@ class PublicPagesAPIViewSet(PagesAPIViewSet):
         page = list(super().paginate_queryset(queryset))
         if issubclass(queryset.model, MapSitePage):
             MapSitePage.resolve_related(page)
+        if issubclass(queryset.model, LibraryItemPage):
+            resolve_readings(page)
         return page
 
     def incremental_filters(self, queryset):
@@ -123,6 +127,29 @@ class VisibilityAPIViewSet(BaseAPIViewSet):
         return Response({"meta": {"total_count": 0, "media_version": restricted_media_version()}, "items": []})
 
 
+class FrontPageAPIViewSet(BaseAPIViewSet):
+    """``frontpage/``: the live home page's banner, as one item (none when the editor left its title empty).
+
+    The banner links the chosen resource only while that resource is public (its site_path and id, so a
+    builder can check it against its own items), else the editor's other address, else nothing.
+    """
+
+    model = HomePage
+    name = "frontpage"
+
+    def listing_view(self, request):
+        home = public_pages(HomePage.objects.all()).select_related("banner_page").first()
+        if home is None or not home.banner_title:
+            return Response({"meta": {"total_count": 0}, "items": []})
+        page_id = home.banner_page_id if home.banner_page_id and public_page_ids([home.banner_page_id]) else None
+        if home.banner_page_id:
+            url = home.banner_page.specific.site_path if page_id else ""
+        else:
+            url = home.banner_url
+        banner = {"title": home.banner_title, "text": home.banner_text, "url": url, "page_id": page_id}
+        return Response({"meta": {"total_count": 1}, "items": [banner]})
+
+
 class PagePreviewAPIViewSet(PagesAPIViewSet):
     """A draft's content for a valid, unexpired preview token; 404 for anything else.
 
@@ -164,5 +191,7 @@ api_router.register_endpoint("images", PublicImagesAPIViewSet)
 api_router.register_endpoint("documents", PublicDocumentsAPIViewSet)
 api_router.register_endpoint("columns", ColumnsAPIViewSet)
 api_router.register_endpoint("districts", DistrictsAPIViewSet)
+api_router.register_endpoint("frontpage", FrontPageAPIViewSet)
 api_router.register_endpoint("page_preview", PagePreviewAPIViewSet)
 api_router.register_endpoint("visibility", VisibilityAPIViewSet)
+api_router.register_endpoint("reader_pages", ReaderPagesAPIViewSet)

@@ -1,7 +1,7 @@
 """Who may fetch a file under /media/, and the one view that serves it; MEDIA_ROOT is never served raw.
 
 Every /media/ path must name a stored file of an image (original or rendition), a document or a transcoded
-rendition of a document (transcoding/: as private as the document). Renditions and documents are served to
+rendition of a document (transcoding/) or a reader page image of one (reading/), each as private as the document. Renditions and documents are served to
 anyone when they are public media (content_models.visibility); originals
 never are (the site shows renditions). Signed-in editors with admin access and choose/change permission
 on the file's collection may fetch any of them. Everything else answers 404, never 403, so nobody learns
@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 from wagtail.documents import get_document_model
@@ -73,6 +73,11 @@ def owners_of(name: str) -> tuple[list[Model], bool]:
         document_id = name.split("/")[1] if name.count("/") == 2 else ""
         row = Transcode.objects.filter(document_id=int(document_id)).select_related("document").first() if document_id.isdigit() else None
         return ([row.document], True) if row and name in row.file_names() else ([], False)
+    if folder == "reader":  # a document's reader pages (reading/): as private as the document
+        from reading.models import ReaderPage
+
+        pages = ReaderPage.objects.filter(Q(image=name) | Q(image_small=name)).select_related("document")
+        return [page.document for page in pages], True
     return [], False
 
 

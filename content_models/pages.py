@@ -170,10 +170,23 @@ class LibraryItemPage(StaticSiteURLMixin, HeadlessPreviewMixin, Page):
         APIField("last_published_at"),
         APIField("related_ids"),
         APIField("media_revision"),
+        APIField("reading_revision"),
     ]
 
     class Meta:
         verbose_name = "资源"
+
+    def reading_document_ids(self) -> list[int]:
+        """The item's documents that may have page-by-page reader pages (reading/): none for most types."""
+        return []
+
+    @property
+    def reading_revision(self) -> str:
+        """Changes when the reader pages of the item's documents appear, change or go ("" for none): a builder
+        refetches the item then, though nothing was published."""
+        from reading.public import reading_revision
+
+        return reading_revision(self)
 
     @property
     def media_revision(self) -> str:
@@ -242,6 +255,7 @@ class EBookPage(LibraryItemPage):
         APIField("page_count"),
         APIField("document", serializer=DocumentSerializer(allow_null=True)),
         APIField("reader_url"),
+        APIField("reading"),
     ]
 
     class Meta:
@@ -253,6 +267,16 @@ class EBookPage(LibraryItemPage):
                 violation_error_message="已有使用该 ISBN 的电子图书。",
             )
         ]
+
+    def reading_document_ids(self) -> list[int]:
+        return [self.document_id] if self.document_id else []
+
+    @property
+    def reading(self) -> dict | None:
+        """The book's page-by-page reader (reading/): None without a document, or while it is private or unprocessed."""
+        from reading.public import reading_of
+
+        return reading_of(self, self.document_id)
 
     def clean(self) -> None:
         super().clean()
@@ -304,6 +328,9 @@ class PeriodicalPage(LibraryItemPage):
             )
         ]
 
+    def reading_document_ids(self) -> list[int]:
+        return [issue.document_id for issue in self.issues.all() if issue.document_id]
+
 
 class PeriodicalIssue(models.Model):
     """One issue (期) of a periodical; (year, number) is unique within it."""
@@ -335,6 +362,13 @@ class PeriodicalIssue(models.Model):
     @property
     def site_path(self) -> str:
         return f"/periodicals/{self.page_id}/{self.year}-{self.number:02d}/"
+
+    @property
+    def reading(self) -> dict | None:
+        """The issue's page-by-page reader (reading/), or None (see EBookPage.reading)."""
+        from reading.public import reading_of
+
+        return reading_of(self, self.document_id)
 
 
 class VideoSeriesPage(LibraryItemPage):

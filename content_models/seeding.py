@@ -15,6 +15,7 @@ from wagtail.models import Collection, CollectionViewRestriction, PageViewRestri
 from . import demo_data as data
 from .pages import (
     EBookPage,
+    HomePage,
     LibraryItemPage,
     MapSitePage,
     NewsPage,
@@ -99,7 +100,8 @@ class Seeder:
         return [first] if first == second or index % 2 else [first, second]
 
     def cover(self, index: int):
-        return self.covers[index % len(self.covers)]
+        """A demo image for every third item; the others show the cover the builder draws from their title."""
+        return self.covers[(index // 3) % len(self.covers)] if index % 3 == 0 else None
 
     # -- plans -----------------------------------------------------------------
     def plan_ebooks(self) -> Iterator[tuple]:
@@ -257,7 +259,23 @@ def seed(scale_name: str, seed_value: int = 2021, progress: Callable[[str, int],
     from transcoding.demo import add_demo_media  # a generated video and audio talk, transcoded
 
     created["media"] = add_demo_media(seeder.city, seeder.columns_for(0))
+    from reading.demo import add_demo_documents  # generated PDFs/EPUB on a few items, with their reader pages
+
+    created["documents"] = add_demo_documents()
+    add_banner()
     return created
+
+
+def add_banner() -> None:
+    """The front page's banner, pointing at the newest public news, unless an editor has set one already."""
+    home = HomePage.objects.first()
+    news = NewsPage.objects.live().filter(district_only=False, view_restrictions__isnull=True).order_by("-date", "pk").first()
+    if home is None or home.banner_title or news is None:
+        return
+    home.banner_title = "党史学习教育专题"
+    home.banner_text = "学党史、悟思想、办实事、开新局：本月新上架的图书、视频和红色地标，点这里开始学习。"
+    home.banner_page = news
+    home.save_revision().publish()
 
 
 RESTRICTED_SLUG = "news-restricted"

@@ -132,6 +132,7 @@ class IssueSerializer(serializers.Serializer):
     document = DocumentSerializer(allow_null=True)
     url = serializers.CharField()
     site_path = serializers.CharField()
+    reading = serializers.ReadOnlyField()  # reading.public: the page-by-page reader of the issue's document, or None
 
 
 class SitePhotoSerializer(serializers.Serializer):

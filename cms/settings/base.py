@@ -19,6 +19,7 @@ ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,lo
 
 INSTALLED_APPS = [
     "content_models",
+    "reading",
     "site_builder",
     "transcoding",
     "search_index",
