@@ -1,7 +1,7 @@
 """Build: fetch the catalogue from the CMS API, plan the site, render it with Pelican into a folder.
 
 The folder ends up holding exactly the site: files of pages that no longer exist are removed,
-cover images already downloaded by an earlier build are reused.
+cover images already downloaded or drawn (covers.py) by an earlier build are reused.
 """
 
 from __future__ import annotations
