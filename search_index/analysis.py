@@ -26,7 +26,7 @@ from whoosh.analysis.analyzers import CompositeAnalyzer
 
 # Bump when the tokenizer's behaviour or the schema changes (normalisation, stop list handling,
 # frequencies, fields, boosts), so every index built by older code reports itself stale.
-ANALYZER_VERSION = "2"  # 2: the labels field, summary boosted above body
+ANALYZER_VERSION = "3"  # 2: the labels field, summary boosted above body; 3: the stored heading of book pages
 
 DICTIONARY_DIR = Path(__file__).resolve().parent / "dictionary"
 SHIPPED_TERM_FILES = (

@@ -2,18 +2,23 @@
 
 One document per public item, plus one per periodical issue and per video or audio episode. Keys:
 "<type>:<page id>", "issue:<periodical id>:<year>-<number>", "episode:<series id>:<number>",
-"audio_episode:<audio series id>:<number>".
+"audio_episode:<audio series id>:<number>"; and one per page of a book or issue read page by page (type "page"):
+"bookpage:<ebook id>:<n>", "issue:<periodical id>:<year>-<number>:<n>" (under the issue's prefix, so they go with it).
+A page's document is its text only: no title, tags or shelf names, so a title or column search finds the book, not
+its 400 pages; `heading` (stored, not searched) is what a hit shows: 「《书名》第 37 页」.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+
+from .schema import PAGE_TEXT_FIELD, PAGE_TYPE
 
 # API item_type → index type. Unknown types are skipped (the API may grow new page types).
 ITEM_TYPES = ("ebook", "periodical", "series", "audio", "site", "news")
-CHILD_PREFIXES = {"periodical": "issue", "series": "episode", "audio": "audio_episode"}
+CHILD_PREFIXES = {"periodical": "issue", "series": "episode", "audio": "audio_episode", "ebook": "bookpage"}
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK = re.compile(r"</?(p|h[1-6]|li|br|div|ul|ol|tr|blockquote)\b[^>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
@@ -79,8 +84,44 @@ def _base(item: dict, item_type: str) -> dict:
     }
 
 
-def documents_for_item(item: dict) -> list[dict]:
-    """Every index document for one API item (detail or listing with fields=*)."""
+def readings(item: dict) -> list[dict]:
+    """The item's documents read page by page (the API's non-null `reading` values: the e-book's, each issue's)."""
+    found = [item.get("reading")] + [issue.get("reading") for issue in item.get("issues") or [] if isinstance(issue, dict)]
+    return [r for r in found if isinstance(r, dict) and isinstance(r.get("document_id"), int)]
+
+
+def page_documents(parent: dict, reading: dict | None, rows: list[dict] | None, name: str, key_prefix: str) -> list[dict]:
+    """One document per reader page with text (rows from the API's reader_pages/), linking to the static reader page."""
+    if not reading or not rows:
+        return []
+    docs = []
+    base = f"{parent['url']}read/"
+    for row in rows:
+        number, text = row.get("number"), str(row.get("text") or "").strip()
+        if not isinstance(number, int) or not text:
+            continue
+        where = str(row.get("title") or "").strip() if reading.get("format") == "epub" else ""
+        docs.append({
+            "key": f"{key_prefix}{number}",
+            "type": PAGE_TYPE,
+            "heading": f"《{name}》{where or f'第 {number} 页'}",
+            PAGE_TEXT_FIELD: text,
+            "columns": parent["columns"],
+            "district": parent["district"],
+            "date": parent["date"],
+            "url": f"{base}{number}/",
+        })
+    return docs
+
+
+def documents_for_item(item: dict, pages: Mapping[int, list[dict]] | None = None) -> list[dict]:
+    """Every index document for one API item (detail or listing with fields=*); `pages`: reader pages by document
+    id (search_index.sync fetches them) for the item's `reading` documents."""
+    pages = pages or {}
+
+    def rows_of(reading: object) -> list[dict] | None:
+        return pages.get(reading["document_id"]) if isinstance(reading, dict) and isinstance(reading.get("document_id"), int) else None
+
     item_type = item.get("item_type") or ""
     if item_type not in ITEM_TYPES:
         return []
@@ -90,15 +131,18 @@ def documents_for_item(item: dict) -> list[dict]:
         doc["body"] = "\n".join(filter(None, [item.get("source") or "", html_to_text(item.get("body") or "")]))
     elif item_type == "ebook":
         doc["body"] = " ".join(str(item.get(f) or "") for f in ("publisher", "isbn")).strip()
+        reading = item.get("reading")
+        docs += page_documents(doc, reading, rows_of(reading), doc["title"], f"{CHILD_PREFIXES['ebook']}:{item['id']}:")
     elif item_type == "site":
         doc["body"] = "\n".join(str(item.get(f) or "") for f in ("kind", "address", "opening_hours") if item.get(f))
     elif item_type == "periodical":
         doc["body"] = " ".join(str(item.get(f) or "") for f in ("publisher", "issn", "cn_number") if item.get(f))
         for issue in item.get("issues") or []:
             title = f"{doc['title']} {issue.get('year')}年第{issue.get('number')}期"
+            key = f"issue:{item['id']}:{issue.get('year')}-{issue.get('number')}"
             docs.append({
                 **doc,
-                "key": f"issue:{item['id']}:{issue.get('year')}-{issue.get('number')}",
+                "key": key,
                 "type": "issue",
                 "title": title,
                 "summary": "",
@@ -107,6 +151,8 @@ def documents_for_item(item: dict) -> list[dict]:
                 "url": issue.get("site_path") or doc["url"],
                 "cover": cover_url(issue.get("cover")) or doc["cover"],
             })
+            reading = issue.get("reading")
+            docs += page_documents(docs[-1], reading, rows_of(reading), title, f"{key}:")
     elif item_type in ("series", "audio"):
         child = CHILD_PREFIXES[item_type]
         for episode in item.get("episodes") or []:
@@ -123,9 +169,9 @@ def documents_for_item(item: dict) -> list[dict]:
     return docs
 
 
-def documents_for_items(items: Iterable[dict]) -> Iterator[dict]:
+def documents_for_items(items: Iterable[dict], pages: Mapping[int, list[dict]] | None = None) -> Iterator[dict]:
     for item in items:
-        yield from documents_for_item(item)
+        yield from documents_for_item(item, pages)
 
 
 def child_key_prefix(item_type: str, page_id: int) -> str | None:

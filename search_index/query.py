@@ -193,7 +193,7 @@ def _ms(started: float) -> float:
 
 
 def _make_hit(stored: dict[str, Any], score: float | None, marks: list[str]) -> Hit:
-    title = stored.get("title") or ""
+    title = stored.get("title") or stored.get("heading") or ""
     excerpt = stored.get("excerpt") or ""
     return Hit(
         key=stored["key"],

@@ -7,6 +7,7 @@ Document keys (all but key/type optional):
     columns  ["sige-zixin", ...] column slugs;  district "nanguan" or "";  tags [str]
     labels   ["四个自信", "南关区"]: the names of its columns and district, searched like tags
     date     "2021-07-01" or "";  url "/books/12/";  cover "/media/...webp" or ""
+    heading  what a hit shows when the document has no title of its own (a book's page: 「《书名》第 37 页」); not searched
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from .analysis import ChineseAnalyzer
 TEXT_FIELDS: tuple[str, ...] = ("title", "people", "tags", "labels", "summary", "body")
 FIELD_BOOSTS = {"title": 3.0, "people": 1.5, "tags": 1.5, "labels": 1.2, "summary": 1.3, "body": 1.0}
 
-KNOWN_TYPES = ("ebook", "periodical", "issue", "series", "episode", "audio", "audio_episode", "site", "news")
+# A page of a book or issue read page by page (documents.page_documents): its text in PAGE_TEXT_FIELD and nothing else
+# searched, so ranking averages the other fields' lengths without these (Snapshot.avg_length).
+PAGE_TYPE, PAGE_TEXT_FIELD = "page", "body"
+KNOWN_TYPES = ("ebook", "periodical", "issue", "series", "episode", "audio", "audio_episode", "site", "news", "page")
 
 # How much of summary+body is kept as a stored excerpt to cut snippets from. The body itself
 # is indexed but not stored: e-book contents and transcripts would triple the index size.
@@ -56,6 +60,7 @@ def build_schema(terms: Iterable[str]) -> Schema:
         summary=text(FIELD_BOOSTS["summary"], stored=False),
         body=text(FIELD_BOOSTS["body"], stored=False),
         excerpt=STORED(),
+        heading=STORED(),
         url=STORED(),
         cover=STORED(),
     )
@@ -120,6 +125,7 @@ def to_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
         "excerpt": (summary + "\n" + body)[:EXCERPT_CHARS].strip(),
         "url": _text(doc, "url", where),
         "cover": _text(doc, "cover", where),
+        "heading": _text(doc, "heading", where),
     }
     # Empty values are left out rather than indexed as an empty term ("" would become a
     # facet value); readers treat a missing stored field as "".

@@ -30,6 +30,7 @@ from whoosh.util.numeric import byte_to_length
 
 from .analysis import Dictionary, dictionary_for_terms
 from .indexer import current_generation, read_meta
+from .schema import PAGE_TEXT_FIELD, PAGE_TYPE
 from .suggestions import SuggestionTable, load_table
 
 # Whoosh's default BM25F parameters (whoosh.scoring.BM25F), reproduced by Snapshot.term_weights().
@@ -392,8 +393,7 @@ class Snapshot:
         if found is None and fieldname not in self.searcher.schema:
             found = (0.0, {}, 0.0)  # an index built before the field existed
         if found is None:
-            searcher = self.searcher
-            avgfl = searcher.avg_field_length(fieldname) or 1
+            avgfl = self.avg_length(fieldname) or 1
             tables = [leaf.segment.scored(leaf.reader, fieldname, term, avgfl) for leaf in self.leaves()]
             top = max((scored.max_part for scored in tables), default=0.0)
             nonempty = [(scored, leaf.offset) for scored, leaf in zip(tables, self.leaves(), strict=True) if scored.parts]
@@ -410,6 +410,17 @@ class Snapshot:
             self._term_weights[key] = found
         return found
 
+    def avg_length(self, fieldname: str) -> float:
+        """Whoosh's average field length (over every document, deleted ones included), except that fields the
+        pages of books never have (all but the body) are averaged over the other documents: 400,000 pages without
+        a title would otherwise make every title look 30 times too long, and a page's running head would outrank
+        the book's own title. Without page documents this is exactly Whoosh's figure."""
+        searcher = self.searcher
+        documents = searcher.doc_count_all()
+        if fieldname != PAGE_TEXT_FIELD:
+            documents -= searcher.reader().doc_frequency("type", PAGE_TYPE)
+        return searcher.reader().field_length(fieldname) / documents if documents > 0 else 0.0
+
     def _idf(self, fieldname: str, term: str) -> float:
         # whoosh.scoring.WeightingModel.idf() from the posting counts already read (Whoosh would look
         # the term up in every segment's term table again): deleted documents count, as in Whoosh.
@@ -419,7 +430,7 @@ class Snapshot:
     def by_part(self, fieldname: str, term: str) -> list[Iterator[int]]:
         """Per segment, the docnums holding `term` in `fieldname`, largest BM25 part first (deleted
         ones included), for ranking that stops reading once the rest cannot matter."""
-        avgfl = self.searcher.avg_field_length(fieldname) if fieldname in self.searcher.schema else None
+        avgfl = self.avg_length(fieldname) if fieldname in self.searcher.schema else None
         if not avgfl:
             return []
         runs = []

@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urljoin
 
-from site_builder.source import ITEM_TYPES, CMSClient, CMSUnavailable
+from site_builder.source import ITEM_TYPES, CMSClient, CMSUnavailable, fetch_reader_pages
 
 from . import indexer
 from .documents import ITEM_TYPES as INDEXED_TYPES
-from .documents import child_key_prefix, documents_for_item, documents_for_items, item_key
+from .documents import child_key_prefix, documents_for_item, documents_for_items, item_key, readings
 
 logger = logging.getLogger(__name__)
 LABELS_FILE = "labels.json"
@@ -28,6 +29,15 @@ def fetch_items(client: CMSClient) -> list[dict]:
     for page_type in ITEM_TYPES:
         items += client.get_all("pages/", {"type": page_type, "fields": "*", "order": "id"})
     return items
+
+
+def fetch_pages(client: CMSClient, items: list[dict], *, workers: int = 4) -> dict[int, list[dict]]:
+    """The reader pages (their text) of every document the items read page by page, by document id; a document the
+    API stopped serving meanwhile is simply left out."""
+    ids = sorted({reading["document_id"] for item in items for reading in readings(item)})
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pages") as pool:
+        found = pool.map(lambda document_id: fetch_reader_pages(client, document_id), ids)
+        return {document_id: rows for document_id, rows in zip(ids, found, strict=True) if rows}
 
 
 def write_labels(client: CMSClient, index_dir: Path) -> None:
@@ -54,11 +64,13 @@ def rebuild(api_url: str, index_dir: Path, extra_terms: list[str]) -> dict:
     started = time.perf_counter()
     client = CMSClient(api_url)
     items = fetch_items(client)
+    pages = fetch_pages(client, items)
     fetched = time.perf_counter()
     write_labels(client, Path(index_dir))
-    report = indexer.build_index(documents_for_items(items), Path(index_dir), extra_terms)
+    report = indexer.build_index(documents_for_items(items, pages), Path(index_dir), extra_terms)
     return {
         "items": len(items),
+        "pages": sum(map(len, pages.values())),
         "documents": report.doc_count,
         "fetch_seconds": round(fetched - started, 3),
         "index_seconds": report.seconds,
@@ -91,9 +103,10 @@ def all_keys_of(page_id: int, index_dir: Path) -> list[str]:
 def sync_item(api_url: str, index_dir: Path, page_id: int) -> dict:
     """Bring one item's documents in the index in line with what the API serves now."""
     index_dir = Path(index_dir)
-    item = fetch_item(CMSClient(api_url), page_id)
+    client = CMSClient(api_url)
+    item = fetch_item(client, page_id)
     old_keys = set(all_keys_of(page_id, index_dir))
-    docs = documents_for_item(item) if item else []
+    docs = documents_for_item(item, fetch_pages(client, [item])) if item else []
     new_keys = {doc["key"] for doc in docs}
     gone = sorted(old_keys - new_keys)
     deleted = indexer.delete_documents(gone, index_dir) if gone else 0

@@ -4,6 +4,7 @@ API fields whose CMS side is not the point of the test (e.g. the reader contract
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -73,6 +74,9 @@ class FakeCMS:
             rows = self.reader_pages.get(int(query.get("document", 0)))
             if rows is None:
                 return 404, {"message": "Not found"}
+        elif (found := re.fullmatch(r"pages/([0-9]+)/", endpoint)) is not None:
+            item = next((row for rows in self.items.values() for row in rows if row["id"] == int(found[1])), None)
+            return (200, item) if item else (404, {"message": "Not found"})
         else:
             return 404, {"message": "Not found"}
         return 200, {"meta": {"total_count": len(rows)}, "items": rows[offset : offset + limit]}
