@@ -30,6 +30,7 @@ from cms.client_ip import client_ip
 
 from .analysis import normalize_text
 from .models import MAX_LOGGED_CHARS, HotWord, QueryLog, ShownHotWords
+from .schema import PAGE_TYPE
 from .suggestions import syllables
 
 logger = logging.getLogger(__name__)
@@ -168,7 +169,10 @@ def _has_results(index_dir: Path, word: str) -> bool:
         result = search(index_dir, word, per_page=1)
     except FileNotFoundError:
         return False
-    return result.total > 0 and not result.used_or_fallback and not result.used_correction
+    # Found inside books' pages only does not count: 400,000 pages hold nearly any text, so a word would be planted
+    # by searching any phrase from a page; a hot word must name something on the shelves (a title, a person, a tag).
+    items = result.total - result.facets.get("type", {}).get(PAGE_TYPE, 0)
+    return items > 0 and not result.used_or_fallback and not result.used_correction
 
 
 def _review(index_dir: Path, now: datetime | None) -> list[str]:
