@@ -29,6 +29,7 @@ TEXT_GROUP = 5  # PDF pages per 文字版 page: ~3,000 characters, well inside t
 CACHE_FOLDER = "reader"
 _REVISION = re.compile(r"^[0-9A-Za-z_-]{1,128}$")  # it becomes part of a cache file name
 _SENTENCE_END = ("。", "！", "？", "…", "”", "」", "：", "!", "?", ":")
+_MID_SENTENCE = ("，", "、", "；", "（", "“", "「", "《", ",", ";", "-")
 
 
 @dataclass(frozen=True)
@@ -158,18 +159,25 @@ def without_missing_readers(catalogue: Catalogue, available: list[Reader]) -> Ca
 
 def paragraphs(text: str, kind: str) -> list[str]:
     """A page's text as paragraphs. EPUB text has one paragraph per line. PDF text has a line break at the end of
-    every printed line: lines are joined back, and a paragraph ends after a line that ends a sentence and stops
-    short of the full line width."""
-    lines = [line.strip() for line in (text or "").replace("\r", "\n").split("\n")]
-    lines = [line for line in lines if line]
+    every printed line, so lines are joined back: a paragraph starts at an indented line (Chinese typesetting
+    indents with two ideographic spaces) and ends after a line that ends a sentence short of the full width;
+    a short line that does not end mid-sentence (a running head, a page number, a chapter title) stands alone."""
+    raw = [line.rstrip() for line in (text or "").replace("\r", "\n").split("\n")]
+    raw = [line for line in raw if line.strip()]
     if kind != "pdf":
-        return lines
-    full = max((len(line) for line in lines), default=0)
+        return [line.strip() for line in raw]
+    full = max((len(line.strip()) for line in raw), default=0)
     result, current = [], ""
-    for line in lines:
+    for line in raw:
+        indented = line.startswith(("\u3000", "  "))
+        line = line.strip()
+        if indented and current:
+            result.append(current)
+            current = ""
         joiner = " " if current and current[-1].isascii() and current[-1].isalnum() and line[0].isascii() else ""
         current += joiner + line
-        if line.endswith(_SENTENCE_END) and len(line) < full * 0.9:
+        short = len(line) < full * 0.9
+        if (short and line.endswith(_SENTENCE_END)) or (len(line) < full * 0.6 and not line.endswith(_MID_SENTENCE)):
             result.append(current)
             current = ""
     return result + ([current] if current else [])
