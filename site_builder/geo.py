@@ -1,7 +1,8 @@
-"""Coordinates for Chinese map apps: WGS-84 → GCJ-02 and "open in 高德 / 腾讯地图" links.
+"""Coordinates for Chinese map apps: WGS-84 → GCJ-02 / BD-09, "navigate with 高德 / 腾讯 / 百度" links, distances.
 
 Editors enter GPS (WGS-84) coordinates; 高德 and 腾讯 expect the GCJ-02 datum, which is offset
-by up to a few hundred metres inside mainland China and equal to WGS-84 outside it.
+by up to a few hundred metres inside mainland China and equal to WGS-84 outside it; 百度 adds its
+own BD-09 offset on top of GCJ-02.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from urllib.parse import quote
 # Krasovsky 1940 ellipsoid, as used by the published GCJ-02 algorithm.
 _A = 6378245.0
 _EE = 0.00669342162296594323
+_BD_X_PI = math.pi * 3000.0 / 180.0  # the constant of the published BD-09 transform
+EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 
 
 def out_of_china(lat: float, lng: float) -> bool:
@@ -49,6 +52,26 @@ def wgs84_to_gcj02(lat: float, lng: float) -> tuple[float, float]:
     return lat + d_lat, lng + d_lng
 
 
+def gcj02_to_bd09(lat: float, lng: float) -> tuple[float, float]:
+    """(lat, lng) on GCJ-02 → (lat, lng) on BD-09, the datum of 百度地图."""
+    z = math.sqrt(lng * lng + lat * lat) + 0.00002 * math.sin(lat * _BD_X_PI)
+    theta = math.atan2(lat, lng) + 0.000003 * math.cos(lng * _BD_X_PI)
+    return z * math.sin(theta) + 0.006, z * math.cos(theta) + 0.0065
+
+
+def wgs84_to_bd09(lat: float, lng: float) -> tuple[float, float]:
+    """(lat, lng) on WGS-84 → (lat, lng) on BD-09 (through GCJ-02, as Baidu's own conversion does)."""
+    return gcj02_to_bd09(*wgs84_to_gcj02(lat, lng))
+
+
+def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance between two WGS-84 points (haversine), in kilometres."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = phi2 - phi1, math.radians(lng2 - lng1)
+    h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
 def amap_marker_url(lat: float, lng: float, name: str) -> str:
     """高德 URI API marker link for a WGS-84 point (converted to GCJ-02)."""
     g_lat, g_lng = wgs84_to_gcj02(lat, lng)
@@ -69,3 +92,12 @@ def qq_marker_url(lat: float, lng: float, name: str) -> str:
     g_lat, g_lng = wgs84_to_gcj02(lat, lng)
     title = quote(name.replace(";", "；"))
     return f"https://apis.map.qq.com/uri/v1/marker?marker=coord:{g_lat:.6f},{g_lng:.6f};title:{title}&referer=dangshi"
+
+
+def baidu_marker_url(lat: float, lng: float, name: str) -> str:
+    """百度地图 URI API marker link for a WGS-84 point (converted to BD-09); opens the app or its web map."""
+    b_lat, b_lng = wgs84_to_bd09(lat, lng)
+    return (
+        f"https://api.map.baidu.com/marker?location={b_lat:.6f},{b_lng:.6f}&title={quote(name)}"
+        f"&content={quote(name)}&coord_type=bd09ll&output=html&src=dangshi"
+    )
