@@ -87,7 +87,7 @@ class HomePage(StaticSiteURLMixin, Page):
     max_count = 1
 
     class Meta:
-        verbose_name = "资源库首页"
+        verbose_name = verbose_name_plural = "资源库首页"
 
     def get_site_path(self) -> str:
         return "/"
@@ -113,7 +113,7 @@ class SectionPage(StaticSiteURLMixin, Page):
     ]
 
     class Meta:
-        verbose_name = "内容分区"
+        verbose_name = verbose_name_plural = "内容分区"
 
     def get_site_path(self) -> str:
         return f"/districts/{self.district.slug}/" if self.district_id else "/"
@@ -121,6 +121,9 @@ class SectionPage(StaticSiteURLMixin, Page):
 
 class ItemTag(TaggedItemBase):
     content_object = ParentalKey("content_models.LibraryItemPage", related_name="tagged_items", on_delete=models.CASCADE)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "资源标签"
 
 
 class LibraryItemPage(StaticSiteURLMixin, HeadlessPreviewMixin, Page):
@@ -174,7 +177,7 @@ class LibraryItemPage(StaticSiteURLMixin, HeadlessPreviewMixin, Page):
     ]
 
     class Meta:
-        verbose_name = "资源"
+        verbose_name = verbose_name_plural = "资源"
 
     def reading_document_ids(self) -> list[int]:
         """The item's documents that may have page-by-page reader pages (reading/): none for most types."""
@@ -352,7 +355,7 @@ class PeriodicalIssue(models.Model):
     ]
 
     class Meta:
-        verbose_name = "期"
+        verbose_name = verbose_name_plural = "期"
         ordering = ["-year", "-number"]
         unique_together = [("page", "year", "number")]
 
@@ -431,7 +434,7 @@ class VideoEpisode(models.Model):
     ]
 
     class Meta:
-        verbose_name = "集"
+        verbose_name = verbose_name_plural = "集"
         ordering = ["number"]
         unique_together = [("page", "number")]
 
@@ -505,7 +508,7 @@ class AudioEpisode(models.Model):
     ]
 
     class Meta:
-        verbose_name = "集"
+        verbose_name = verbose_name_plural = "集"
         ordering = ["number"]
         unique_together = [("page", "number")]
 
@@ -612,12 +615,18 @@ class SitePhoto(Orderable):
 
     panels = [FieldPanel("image"), FieldPanel("caption")]
 
+    class Meta(Orderable.Meta):
+        verbose_name = verbose_name_plural = "地标照片"
+
 
 class SiteRelatedLink(Orderable):
     page = ParentalKey(MapSitePage, on_delete=models.CASCADE, related_name="related_links")
     related = models.ForeignKey(LibraryItemPage, verbose_name="相关资源", on_delete=models.CASCADE, related_name="+")
 
     panels = [PageChooserPanel("related", ["content_models.EBookPage", "content_models.PeriodicalPage", "content_models.VideoSeriesPage", "content_models.AudioSeriesPage", "content_models.NewsPage"])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = verbose_name_plural = "相关资源链接"
 
 
 class NewsPage(LibraryItemPage):
