@@ -34,6 +34,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction, Revision
 
 from content_models.models import (
+    AudioSeriesPage,
     Column,
     EBookPage,
     LibraryItemPage,
@@ -41,6 +42,7 @@ from content_models.models import (
     NewsPage,
     SectionPage,
     SiteRelatedLink,
+    VideoSeriesPage,
 )
 from content_models.seeding import cover_image_bytes
 from search_index.indexer import current_generation
@@ -64,6 +66,7 @@ class Report:
     private_markers_checked: int = 0
     files_checked: int = 0
     objects_checked: int = 0
+    episode_media_checked: int = 0  # references to /media/transcodes/ (light video and audio) in built files
     seconds: float = 0.0
 
     def summary(self) -> dict:
@@ -76,6 +79,7 @@ class Report:
             "private_markers_checked": self.private_markers_checked,
             "site_files_checked": self.files_checked,
             "bucket_objects_checked": self.objects_checked,
+            "episode_media_checked": self.episode_media_checked,
             "leaks_found": len(self.leaks),
             "full_build_mismatches": len(self.mismatches),
             "seconds": round(self.seconds, 1),
@@ -118,6 +122,9 @@ class PrivacyFuzz:
         self.collections = [root.add_child(name=f"测试图片{n}") for n in ("甲", "乙", "丙")]
         self.images = [self.new_image() for _ in range(6)]
         self.documents = [self.new_document() for _ in range(4)]
+        # The demo's transcoded episode files (a video, an audio talk): moved between collections and played in other
+        # series by the operations below, so their renditions (posters in the site, links to /media/) come and go.
+        self.playable = list(get_document_model().objects.filter(transcode__status="done").order_by("pk"))
         for order, word in enumerate(("精神", "学习", "读本")):  # hot-word pages show titles, covers and snippets
             HotWordPin.objects.create(word=word, order=order)
         for page in self.items():
@@ -284,10 +291,35 @@ class PrivacyFuzz:
             page.document = self.rng.choice(self.documents)
         page.save_revision().publish()
 
+    def op_move_playable(self) -> None:
+        if self.playable:
+            document = self.rng.choice(self.playable)
+            document.refresh_from_db()
+            document.collection = self.rng.choice([*self.collections, Collection.get_first_root_node()])
+            document.save()
+
+    def op_play_elsewhere(self) -> None:
+        """An editor gives an episode of another series (video or audio, as the file is) one of the transcoded files."""
+        document = self.rng.choice(self.playable) if self.playable else None
+        if document is None:
+            return
+        is_audio = document.file.name.endswith(".mp3")
+        model, field = (AudioSeriesPage, "audio_file") if is_audio else (VideoSeriesPage, "video_file")
+        series = [page for page in model.objects.order_by("pk") if page.episodes.exists()]
+        if series:
+            page = self.rng.choice(series)
+            episode = self.rng.choice(list(page.episodes.all()))
+            setattr(episode, field, document)
+            episode.save()
+            revision = model.objects.get(pk=page.pk).save_revision()
+            if page.live:
+                revision.publish()
+
     OPERATIONS = {
         "publish": 6, "draft": 3, "unpublish": 3, "schedule": 2, "expire": 2, "time_passes": 1, "district_only": 3,
         "restrict_page": 3, "unrestrict_page": 3, "restrict_collection": 1, "unrestrict_collection": 1,
         "move_file": 2, "move": 3, "delete": 1, "create": 2, "relate": 3, "unrelate": 1, "link_in_body": 2, "set_cover": 2,
+        "move_playable": 2, "play_elsewhere": 2,
     }
 
     def step(self) -> str:
@@ -359,6 +391,7 @@ class PrivacyFuzz:
         self.report.files_checked += len(built)
         for path, data in built.items():
             self.leak(f"site {path}", path + data.decode("utf-8", "replace"), private)
+        self.check_episode_media(built)
         self.check_bucket(built, private)
         for endpoint in [f"pages/?type={t}&fields=*&limit=500" for t in ITEM_TYPES] + ["images/?limit=500", "documents/?limit=500"]:
             self.leak(f"api {endpoint}", self.get(f"/api/v2/{endpoint}"), private)
@@ -368,6 +401,27 @@ class PrivacyFuzz:
             self.leak(f"search {name}", self.get(f"/api/search/?q={name}"), private)
             self.leak(f"suggest {name}", self.get(f"/api/suggest/?q={name}"), private)
         self.check_same_as_full_build(built)
+
+    def check_episode_media(self, built: dict[str, bytes]) -> None:
+        """Built files name a transcoded file's renditions (/media/transcodes/<document>/…) only while a public series
+        plays it and its collection is unrestricted (decided here from the rows), and then they do."""
+        restricted = list(PageViewRestriction.objects.values_list("page__path", flat=True))
+        private_collections = set(CollectionViewRestriction.objects.values_list("collection_id", flat=True))
+        playable = {document.pk for document in self.playable}
+        expected = set()
+        for page in self.items():
+            if not isinstance(page, VideoSeriesPage | AudioSeriesPage) or not page.live or page.district_only:
+                continue
+            if any(page.path.startswith(path) for path in restricted):
+                continue
+            for episode in page.episodes.all():
+                document_id = getattr(episode, "video_file_id", None) or getattr(episode, "audio_file_id", None)
+                if document_id in playable and get_document_model().objects.get(pk=document_id).collection_id not in private_collections:
+                    expected.add(document_id)
+        named = [int(found) for path, data in built.items() for found in re.findall(rb"/media/transcodes/(\d+)/", path.encode() + data)]
+        self.report.episode_media_checked += len(named)
+        self.report.leaks += [f"renditions of a private episode file: document {pk}" for pk in sorted(set(named) - expected)]
+        self.report.mismatches += [f"no renditions shown for document {pk}" for pk in sorted(expected - set(named))]
 
     def get(self, path: str) -> str:
         response = self.http.get(self.live_url + path, timeout=30)
