@@ -113,7 +113,8 @@ def fetch_readers(client: CMSClient, readers: list[Reader], cache_dir: Path, *, 
     """
     folder = cache_folder(cache_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    missing = [reader for reader in readers if not (folder / reader.cache_name).is_file()]
+    # One fetch per document revision, however many books or issues read it.
+    missing = list({r.cache_name: r for r in readers if not (folder / r.cache_name).is_file()}.values())
 
     def fetch(reader: Reader) -> bool:
         rows = fetch_reader_pages(client, reader.document_id)
@@ -130,13 +131,13 @@ def fetch_readers(client: CMSClient, readers: list[Reader], cache_dir: Path, *, 
         return True
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reader") as pool:
-        failed = {reader for reader, ok in zip(missing, pool.map(fetch, missing), strict=True) if not ok}
+        failed = {reader.cache_name for reader, ok in zip(missing, pool.map(fetch, missing), strict=True) if not ok}
     wanted = {reader.cache_name for reader in readers}
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.name not in wanted:
                 os.unlink(entry.path)
-    return [reader for reader in readers if reader not in failed], len(missing)
+    return [reader for reader in readers if reader.cache_name not in failed], len(missing)
 
 
 def without_missing_readers(catalogue: Catalogue, available: list[Reader]) -> Catalogue:

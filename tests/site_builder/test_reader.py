@@ -195,3 +195,12 @@ def test_epub_chapters_are_text_pages_titled_by_chapter_and_editor_text_is_escap
     second = page(out, "/books/14/read/2/")
     assert "<script>alert" not in second and "&lt;script&gt;alert(1)&lt;/script&gt;" in second
     assert "&lt;b&gt;转折&lt;/b&gt;" in second
+
+
+def test_one_document_read_by_two_books_is_fetched_once_and_both_get_reader_pages(cms, tmp_path):
+    cms.items = {"ebooks": [ebook(12, "中国共产党简史", reading(31, 3)), ebook(15, "中国共产党简史（大字本）", reading(31, 3))]}
+    cms.reader_pages = {31: pdf_rows(31, 3)}
+    out = tmp_path / "site"
+    result = build_site(cms.api_url, out, config=CONFIG)
+    assert result.fetched_documents == 1 and len(reader_requests(cms)) == 1
+    assert "中国共产党简史（大字本）" in page(out, "/books/15/read/3/") and (out / "books/12/read/3/index.html").is_file()
