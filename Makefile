@@ -21,6 +21,12 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium fonts-wqy-microhei"; fi; fi
 
+# axe-core (pinned in package-lock.json), injected by the browser tests to check accessibility; npm from Debian when missing.
+node_modules/.installed: package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; fi
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
 # Debian's nginx (and its brotli module when Debian has one) for the nginx tests and deploy/smoke.sh; installed when
 # missing (needs root, as on CI).
 nginx:
@@ -37,7 +43,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check .
 
-test: install browser nginx lint
+test: install browser node_modules/.installed nginx lint
 	$(VENV)/bin/pytest
 
 # The production path on loopback: PostgreSQL (127.0.0.1:5432), gunicorn, the worker and nginx, checked through nginx.
