@@ -8,8 +8,12 @@ from django_tasks import task
 from .models import DocumentProcessing
 from .processing import process_document
 
+# Below site rebuilds and index updates (0 and 10): a publish goes live within seconds while books are processed
+# (a 400-page PDF is ~10 s of CPU, an import of many books hours).
+READING_PRIORITY = -10
 
-@task(backend="queue")
+
+@task(backend="queue", priority=READING_PRIORITY)
 def make_reader_pages(document_id: int, force: bool = False) -> dict:
     """Process one document (see reading.processing.process_document); progress is on its DocumentProcessing row."""
     state = process_document(document_id, force=force)
