@@ -29,6 +29,7 @@ from .models import FOLDER, Transcode
 logger = logging.getLogger(__name__)
 
 # Share of the whole job each rendition takes (roughly its encoding time), for one progress figure.
+MEDIA_QUEUE = "media"  # its own worker: see TASKS in cms/settings/base.py
 WEIGHTS = {"low": 3.0, "high": 6.0, "audio": 0.5, "poster": 0.2}
 PROGRESS_EVERY = 1.0  # seconds between progress writes: the admin's report polls, the database need not churn
 
@@ -79,7 +80,7 @@ def request_transcodes(document_ids: Iterable[int], *, force: bool = False) -> i
     return len(queued)
 
 
-@task(backend="queue")
+@task(backend="queue", queue_name=MEDIA_QUEUE)
 def transcode_document(document_id: int, force: bool = False) -> dict:
     """Make the document's renditions (see transcode()); the site is rebuilt afterwards, done or failed."""
     document = get_document_model().objects.filter(pk=document_id).first()

@@ -165,7 +165,9 @@ CATALOGUE_IMPORT_WORKER_ROWS = 1_000  # sheets with more rows are checked and wr
 # search-index updates): `python manage.py db_worker --backend queue`.
 TASKS = {
     "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
-    "queue": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]},
+    # "media": transcoding (minutes per episode, both cores) has its own worker (`--queue-name media`,
+    # deploy/systemd/dangshi-media-worker.service), so a long video never holds up a publish going live.
+    "queue": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "media"]},
 }
 
 # Wagtail

@@ -32,8 +32,9 @@ def upload(title: str, name: str, content: bytes, collection: Collection | None 
     return document
 
 
-def run_worker() -> None:
-    call_command("db_worker", "--backend", "queue", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+def run_media_worker() -> None:
+    """The media queue's worker (deploy/systemd/dangshi-media-worker.service), until the queue is empty."""
+    call_command("db_worker", "--backend", "queue", "--queue-name", "media", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
 
 def api_series(client: Client, page_type: str = "content_models.VideoSeriesPage") -> dict[int, dict]:
@@ -75,7 +76,7 @@ def test_publishing_queues_the_file_and_a_real_worker_transcodes_it(client, cms_
     # Not public yet: the API says nothing of renditions while they are being made.
     assert api_series(client)[series.pk]["episodes"][0]["media"] is None
 
-    run_worker()
+    run_media_worker()
 
     row = Transcode.objects.get(document=document)
     assert (row.status, row.progress, row.error) == (Transcode.DONE, 100, "")

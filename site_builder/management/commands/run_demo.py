@@ -45,6 +45,9 @@ class Command(BaseCommand):
         processes = [
             subprocess.Popen([*manage, "runserver", "--noreload", f"{host}:{port}"], env=env),
             subprocess.Popen([*manage, "db_worker", "--backend", "queue", "--no-reload", "--interval", "0.5"], env=env),
+            # Uploaded episode videos and audio are transcoded apart, as in production (dangshi-media-worker).
+            subprocess.Popen([*manage, "db_worker", "--backend", "queue", "--queue-name", "media", "--no-reload", "--interval", "1",
+                              "--worker-id", "media"], env=env),
         ]
         try:
             self.wait_for(f"{cms_url}/api/v2/columns/")
