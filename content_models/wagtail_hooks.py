@@ -3,6 +3,8 @@
 from django.urls import include, path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.views.pages.search import SearchView
+from wagtail.models import Page
 from wagtail.permission_policies.pages import PagePermissionPolicy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -35,6 +37,10 @@ class DistrictViewSet(SnippetViewSet):
 
 register_snippet(ColumnViewSet)
 register_snippet(DistrictViewSet)
+
+# Wagtail 8's page search names no model, so its results read 「共 2 个None」: they are pages.
+SearchView.verbose_name = Page._meta.verbose_name
+SearchView.verbose_name_plural = Page._meta.verbose_name_plural
 
 
 @hooks.register("register_admin_urls")

@@ -17,6 +17,7 @@ from wagtail.models import (
     GroupPagePermission,
     Page,
     Site,
+    Task,
     Workflow,
     WorkflowPage,
     WorkflowTask,
@@ -35,6 +36,14 @@ PAGE_ACTIONS = ("add", "change", "publish", "lock", "unlock")
 DISTRICT_PAGE_ACTIONS = tuple(a for a in PAGE_ACTIONS if a != "publish")
 REVIEWER_PAGE_ACTIONS = ("change", "publish", "lock", "unlock")
 MEDIA_ACTIONS = {"wagtailimages": ("add", "change", "choose"), "content_models": ("add", "change", "choose")}
+# What Wagtail's own migrations name in English and editors then read in the admin (「Root」 in every breadcrumb,
+# 「提交给Moderators approval」 on city pages, the groups list): English name → Chinese name.
+WAGTAIL_DEFAULT_NAMES = {
+    Page: ("title", {"Root": "根目录"}),
+    Workflow: ("name", {"Moderators approval": "默认审核"}),
+    Task: ("name", {"Moderators approval": "默认审核"}),
+    Group: ("name", {"Moderators": "审核员", "Editors": "编辑"}),
+}
 
 
 def page_permissions(actions: tuple[str, ...] = PAGE_ACTIONS) -> list[Permission]:
@@ -79,9 +88,19 @@ def grant(group: Group, page: Page, collection: Collection, actions: tuple[str, 
     group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
 
 
+def name_wagtail_defaults_in_chinese() -> None:
+    """Rename WAGTAIL_DEFAULT_NAMES while they still carry Wagtail's English name (a name an editor chose stays)."""
+    for model, (field, names) in WAGTAIL_DEFAULT_NAMES.items():
+        for english, chinese in names.items():
+            if not model.objects.filter(**{field: chinese}).exists():
+                changes = {field: chinese, "draft_title": chinese} if model is Page else {field: chinese}
+                model.objects.filter(**{field: english}).update(**changes)
+
+
 @transaction.atomic
 def ensure_city_workspace() -> SectionPage:
     """The columns, home page, city-wide section and city editors' group; returns the city section."""
+    name_wagtail_defaults_in_chinese()
     ensure_columns(Column)
     home = ensure_home_page()
     section = SectionPage.objects.child_of(home).filter(district__isnull=True).first()

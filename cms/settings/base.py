@@ -140,6 +140,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
+# The project's own zh-Hans catalogue (locale/zh_Hans/LC_MESSAGES) comes first: it fills what Wagtail 8 and its
+# dependencies leave in English. The .mo is committed; tests/content_models/test_admin_chinese.py checks it matches the .po.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -178,6 +181,9 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文")]
+# Every editor works in Changchun: one time zone, so the account page offers no list of 600 English zone names.
+WAGTAIL_USER_TIME_ZONES = ["Asia/Shanghai"]
+WAGTAILADMIN_USER_LOGIN_FORM = "cms.admin_forms.LoginForm"  # the password field's label in Chinese
 WAGTAILDOCS_DOCUMENT_MODEL = "content_models.LibraryDocument"
 # Document URLs are their /media/documents/… path, which content_models.media guards.
 WAGTAILDOCS_SERVE_METHOD = "direct"
