@@ -37,9 +37,12 @@ from content_models.models import (
     AudioSeriesPage,
     Column,
     EBookPage,
+    HomePage,
     LibraryItemPage,
     MapSitePage,
     NewsPage,
+    PeriodicalIssue,
+    PeriodicalPage,
     SectionPage,
     SiteRelatedLink,
     VideoSeriesPage,
@@ -67,6 +70,7 @@ class Report:
     files_checked: int = 0
     objects_checked: int = 0
     episode_media_checked: int = 0  # references to /media/transcodes/ (light video and audio) in built files
+    reader_files_checked: int = 0  # built files under …/read/: the page-by-page reader
     seconds: float = 0.0
 
     def summary(self) -> dict:
@@ -80,6 +84,7 @@ class Report:
             "site_files_checked": self.files_checked,
             "bucket_objects_checked": self.objects_checked,
             "episode_media_checked": self.episode_media_checked,
+            "reader_files_checked": self.reader_files_checked,
             "leaks_found": len(self.leaks),
             "full_build_mismatches": len(self.mismatches),
             "seconds": round(self.seconds, 1),
@@ -125,6 +130,9 @@ class PrivacyFuzz:
         # The demo's transcoded episode files (a video, an audio talk): moved between collections and played in other
         # series by the operations below, so their renditions (posters in the site, links to /media/) come and go.
         self.playable = list(get_document_model().objects.filter(transcode__status="done").order_by("pk"))
+        # The demo's documents the worker turned into reader pages (PDFs, an EPUB): moved between collections and
+        # attached to other books by the operations below, so reader pages appear and must vanish with them.
+        self.readable = list(get_document_model().objects.filter(reader_pages__isnull=False).distinct().order_by("pk"))
         for order, word in enumerate(("精神", "学习", "读本")):  # hot-word pages show titles, covers and snippets
             HotWordPin.objects.create(word=word, order=order)
         for page in self.items():
@@ -291,6 +299,28 @@ class PrivacyFuzz:
             page.document = self.rng.choice(self.documents)
         page.save_revision().publish()
 
+    def op_banner(self) -> None:
+        """The editor points the front page's banner at any item, public or not, under a new title."""
+        home = HomePage.objects.get()
+        home.banner_title = f"专题 {self.marker()}"
+        home.banner_page = self.pick()
+        home.save_revision().publish()
+
+    def op_move_readable(self) -> None:
+        if self.readable:
+            document = self.rng.choice(self.readable)
+            document.refresh_from_db()
+            document.collection = self.rng.choice([*self.collections, Collection.get_first_root_node()])
+            document.save()
+
+    def op_read_elsewhere(self) -> None:
+        book = self.pick("ebook")
+        if book is not None and self.readable:
+            book.document = self.rng.choice(self.readable)
+            revision = book.save_revision()
+            if book.live:
+                revision.publish()
+
     def op_move_playable(self) -> None:
         if self.playable:
             document = self.rng.choice(self.playable)
@@ -320,6 +350,7 @@ class PrivacyFuzz:
         "restrict_page": 3, "unrestrict_page": 3, "restrict_collection": 1, "unrestrict_collection": 1,
         "move_file": 2, "move": 3, "delete": 1, "create": 2, "relate": 3, "unrelate": 1, "link_in_body": 2, "set_cover": 2,
         "move_playable": 2, "play_elsewhere": 2,
+        "move_readable": 2, "read_elsewhere": 2, "banner": 2,
     }
 
     def step(self) -> str:
@@ -352,7 +383,8 @@ class PrivacyFuzz:
             p for p in self.items()
             if p.live and not p.district_only and not any(p.path.startswith(path) for path in restricted)
         ]
-        markers: set[str] = set()
+        self.public_paths = {page.site_path for page in public_pages}
+        markers = set(MARKER.findall(HomePage.objects.get().banner_title))  # the banner's title is the editor's text
         for page in public_pages:
             markers |= set(MARKER.findall(page.title)) | set(MARKER.findall(page.summary))
         restricted_collections = set(CollectionViewRestriction.objects.values_list("collection_id", flat=True))
@@ -391,6 +423,11 @@ class PrivacyFuzz:
         self.report.files_checked += len(built)
         for path, data in built.items():
             self.leak(f"site {path}", path + data.decode("utf-8", "replace"), private)
+        self.check_readers(built)
+        banner = re.search(r'<section class="banner".*?</section>', built["/index.html"].decode("utf-8"), re.S)
+        for href in re.findall(r'href="([^"]*)"', banner[0] if banner else ""):
+            if href not in self.public_paths:
+                self.report.leaks.append(f"the front page's banner links {href}, which is not public")
         self.check_episode_media(built)
         self.check_bucket(built, private)
         for endpoint in [f"pages/?type={t}&fields=*&limit=500" for t in ITEM_TYPES] + ["images/?limit=500", "documents/?limit=500"]:
@@ -401,6 +438,32 @@ class PrivacyFuzz:
             self.leak(f"search {name}", self.get(f"/api/search/?q={name}"), private)
             self.leak(f"suggest {name}", self.get(f"/api/suggest/?q={name}"), private)
         self.check_same_as_full_build(built)
+
+    def check_readers(self, built: dict[str, bytes]) -> None:
+        """Reader pages exist only for public books and issues whose document is public and processed (decided here
+        from the rows), and each of those has them."""
+        restricted = list(PageViewRestriction.objects.values_list("page__path", flat=True))
+        private_collections = set(CollectionViewRestriction.objects.values_list("collection_id", flat=True))
+        readable = {document.pk for document in self.readable}
+
+        def readable_now(document_id: int | None) -> bool:
+            if document_id not in readable:
+                return False
+            return get_document_model().objects.get(pk=document_id).collection_id not in private_collections
+
+        expected = set()
+        for page in self.items():
+            if not page.live or page.district_only or any(page.path.startswith(path) for path in restricted):
+                continue
+            if isinstance(page, EBookPage) and readable_now(page.document_id):
+                expected.add(f"{page.site_path}read/")
+            for issue in PeriodicalIssue.objects.filter(page_id=page.pk) if isinstance(page, PeriodicalPage) else []:
+                if readable_now(issue.document_id):
+                    expected.add(f"{issue.site_path}read/")
+        found = {path[: path.index("/read/") + len("/read/")] for path in built if "/read/" in path}
+        self.report.reader_files_checked += sum(1 for path in built if "/read/" in path)
+        self.report.leaks += [f"reader pages of a private book or document: {base}" for base in sorted(found - expected)]
+        self.report.mismatches += [f"no reader pages for {base}" for base in sorted(expected - found)]
 
     def check_episode_media(self, built: dict[str, bytes]) -> None:
         """Built files name a transcoded file's renditions (/media/transcodes/<document>/…) only while a public series

@@ -42,6 +42,7 @@ def test_no_private_title_summary_or_file_escapes_whatever_editors_do(worker_set
             json.dump({**summary, "leaks": report.leaks[:50], "mismatches": report.mismatches[:50]}, handle, ensure_ascii=False)
     assert summary["operations"] == OPERATIONS and summary["builds"] >= OPERATIONS // BUILD_EVERY
     assert len(summary["by_operation"]) >= 15, "the sequence should exercise nearly every kind of action"
+    assert summary["reader_files_checked"] > 0, "the demo's processed documents should give reader pages to check"
     assert summary["episode_media_checked"] > 0, "the demo's transcoded video and audio should give renditions to check"
     assert report.leaks == []
     assert report.mismatches == []

@@ -164,6 +164,11 @@ def test_reader_pages_are_fetched_once_per_revision_and_removed_with_the_book(cm
     assert gone.incremental and not (out / "books/13").exists()
     assert "/books/13/read/1/index.html" in gone.removed and "/books/13/read/text/1/index.html" in gone.removed
     assert (out / "books/12/read/3/index.html").is_file()
+    # After all that, the same bytes as a full build from scratch.
+    full = tmp_path / "full"
+    build_site(cms.api_url, full, config=CONFIG, full=True)
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert files == {p.relative_to(full).as_posix(): p.read_bytes() for p in full.rglob("*") if p.is_file()}
 
 
 def test_a_document_the_api_does_not_serve_gets_no_reader_and_no_dead_link(cms, tmp_path):
