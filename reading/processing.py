@@ -43,12 +43,14 @@ WIDTHS = (720, 360)  # 360 CSS px at 2× for the page, and a 1× image for 2G
 WEBP_QUALITY = 50
 WEBP_METHOD = 2
 READER_FORMATS = ("pdf", "epub")
-MAX_CHAPTER_BYTES = 8 * 1024 * 1024  # an EPUB chapter larger than this unpacked is refused (zip bombs)
+MAX_EPUB_UNPACKED_BYTES = 256 * 1024 * 1024  # EbookLib reads every member into memory: refuse zip bombs first
+MAX_PAGE_HEIGHT = 7200  # px at 720 wide: a page ten times taller than wide (a scroll, a banner) is drawn narrower
 
 ENCRYPTED_PDF = "PDF 文件已加密，无法生成逐页阅读。请上传未加密的版本。"
 BROKEN_PDF = "PDF 文件已损坏或不完整（可能上传时中断），无法生成逐页阅读。请重新上传完整的文件。"
 EMPTY_PDF = "PDF 文件里没有页面，无法生成逐页阅读。请检查后重新上传。"
 BROKEN_EPUB = "EPUB 文件已损坏或格式不正确，无法生成逐页阅读。请用电子书软件另存为标准 EPUB 后重新上传。"
+TOO_BIG_EPUB = "EPUB 文件解压后超过 256 MB，无法生成逐页阅读。请检查文件是否正确，或拆分成几册上传。"
 EMPTY_EPUB = "EPUB 文件里没有可以阅读的章节文字，无法生成逐页阅读。请检查后重新上传。"
 MISSING_FILE = "找不到上传的文件，无法生成逐页阅读。请重新上传。"
 
@@ -153,8 +155,8 @@ def render_pdf_page(pdf: pdfium.PdfDocument, index: int) -> PageContent:
     """Page `index` (from 0) as WebP at each of WIDTHS and its text."""
     page = pdf[index]
     try:
-        width_pt = page.get_width()
-        bitmap = page.render(scale=WIDTHS[0] / width_pt)
+        width_pt, height_pt = page.get_size()
+        bitmap = page.render(scale=min(WIDTHS[0] / width_pt, (MAX_PAGE_HEIGHT - 1) / height_pt))  # PDFium rounds up
         large = bitmap.to_pil().convert("RGB")
         textpage = page.get_textpage()
         try:
@@ -167,13 +169,12 @@ def render_pdf_page(pdf: pdfium.PdfDocument, index: int) -> PageContent:
         page.close()
     content = PageContent(text=text)
     for width in WIDTHS:
-        height = max(1, round(large.height * width / large.width))
-        if width == large.width:
+        if width >= large.width:  # the 720 one (or a very tall page's narrower one): as rendered
             image = large
         elif large.width == 2 * width:
             image = large.reduce(2)  # a 2×2 box average: as sharp as Lanczos for halving, 10× faster
         else:
-            image = large.resize((width, height), Image.Resampling.LANCZOS)
+            image = large.resize((width, max(1, round(large.height * width / large.width))), Image.Resampling.LANCZOS)
         content.images[width] = (encode_webp(image), image.width, image.height)
     return content
 
@@ -187,8 +188,6 @@ HTML_PARSER = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove
 
 def chapter_text(content: bytes) -> tuple[str, str]:
     """(first heading, plain text without it) of one XHTML chapter; scripts, styles and markup are dropped."""
-    if len(content) > MAX_CHAPTER_BYTES:
-        raise DocumentError(BROKEN_EPUB)
     try:
         root = lxml.html.document_fromstring(content, parser=HTML_PARSER)
     except (lxml.etree.ParserError, ValueError):
@@ -221,6 +220,9 @@ def toc_titles(toc) -> dict[str, str]:
 def epub_chapters(path: str) -> list[PageContent]:
     """One PageContent per chapter with text, in spine order, titled from the table of contents or its heading."""
     try:
+        with zipfile.ZipFile(path) as archive:
+            if sum(member.file_size for member in archive.infolist()) > MAX_EPUB_UNPACKED_BYTES:
+                raise DocumentError(TOO_BIG_EPUB)
         book = epub.read_epub(path, options={"ignore_ncx": False})
     except (epub.EpubException, zipfile.BadZipFile, lxml.etree.LxmlError, KeyError, AttributeError, IndexError,
             ValueError, TypeError, OSError) as error:

@@ -197,3 +197,42 @@ def test_the_report_is_not_for_members_without_admin_access(client, book):
 
     client.force_login(get_user_model().objects.create_user("dangyuan", password="pw"))
     assert client.get("/admin/reading/").status_code in (302, 403, 404)
+
+
+@pytest.mark.django_db
+def test_an_oversized_epub_and_a_very_tall_page_are_handled(book, monkeypatch):
+    epub_document = attach(book, "yanan.epub", samples.book_epub("延安精神读本", "编者", samples.YANAN_SPIRIT, "test-yanan"))
+    monkeypatch.setattr(reading.processing, "MAX_EPUB_UNPACKED_BYTES", 1000)
+    process(epub_document)
+    assert DocumentProcessing.objects.get(document=epub_document).error == reading.processing.TOO_BIG_EPUB
+
+    scroll = FPDF(format=(100, 2000))  # a scroll twenty times taller than wide
+    scroll.add_page()
+    scroll.add_font("wqy", fname=str(samples.FONT))
+    scroll.set_font("wqy", size=14)
+    scroll.cell(0, 10, "长征路线图")
+    document = attach(book, "changzheng-luxian.pdf", bytes(scroll.output()))
+    process(document)
+    page = ReaderPage.objects.get(document=document)
+    assert page.image_height <= reading.processing.MAX_PAGE_HEIGHT and page.image_width < 720 and "长征路线图" in page.text
+
+
+@pytest.mark.django_db
+def test_deleting_a_document_deletes_its_reader_images(tiny_catalogue):
+    document = EBookPage.objects.get(slug="ebook-0001").document
+    names = [name for page in ReaderPage.objects.filter(document=document) for name in page.file_names()]
+    assert names and all(default_storage.exists(name) for name in names)
+    document.delete()
+    assert not ReaderPage.objects.filter(document_id=document.pk).exists()
+    assert not any(default_storage.exists(name) for name in names)
+
+
+@pytest.mark.django_db
+def test_a_district_editor_sees_only_documents_of_their_own_collections(client, tiny_catalogue):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="nanguan"))
+    response = client.get("/admin/reading/")
+    assert response.status_code in (200, 404)
+    page = response.content.decode()
+    assert "中国共产党简史读本" not in page and "延安精神读本" not in page
