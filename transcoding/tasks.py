@@ -1,8 +1,9 @@
-"""Transcode episode videos and audio on the "queue" backend: resumable, with progress, the site rebuilt after.
+"""Transcode episode videos and audio on the "queue" backend's "media" queue: resumable, with progress, the site
+rebuilt after.
 
 An episode's document is queued when its series is published or the document's file is replaced. The
-worker hashes the file; a rendition already made from the same bytes is kept (a stopped run resumes
-where it stopped), everything else is encoded again. Done or failed, the site is rebuilt: the item's
+worker hashes the file; renditions are named by that digest, so one already on disk was made from the same
+bytes and is kept (a stopped run resumes where it stopped); everything else is encoded (all with force). Done or failed, the site is rebuilt: the item's
 `media_revision` in the API changed, so an incremental build fetches it again.
 """
 
@@ -99,33 +100,22 @@ def transcode(document, *, force: bool = False, report=None) -> dict:
         return {"skipped": "已是最新"}
     source = Path(default_storage.path(document.file.name))
     digest = file_digest(document.file.name)
-    kept = {} if force or digest != row.source_digest else dict(row.outputs)
     row.status, row.progress, row.error, row.detail = Transcode.RUNNING, 0, "", ""
-    row.source_name, row.source_digest, row.outputs = document.file.name, digest, kept
+    row.source_name, row.source_digest, row.outputs = document.file.name, digest, {}
     row.save()
     started = time.monotonic()
     try:
         probe = ffmpeg.probe(source)
         renditions = ffmpeg.renditions_for(probe)
         total = sum(WEIGHTS[r.name] for r in renditions)
-        done_weight, last_write = 0.0, 0.0
+        done_weight = 0.0
         for rendition in renditions:
             name = f"{FOLDER}/{document.pk}/{digest[:16]}-{rendition.suffix}"
             target = Path(default_storage.path(name))
-            if kept.get(rendition.name, {}).get("file") == name and target.is_file():
-                done_weight += WEIGHTS[rendition.name]
-                continue  # made from the same bytes by an earlier run
-
-            def progress(fraction: float, base: float = done_weight, weight: float = WEIGHTS[rendition.name]) -> None:
-                nonlocal last_write
-                percent = int(100 * (base + weight * fraction) / total)
-                if report:
-                    report(percent)
-                if time.monotonic() - last_write >= PROGRESS_EVERY and percent < 100:
-                    last_write = time.monotonic()
-                    Transcode.objects.filter(pk=row.pk).update(progress=percent)
-
-            ffmpeg.encode(source, target, rendition, probe.duration, progress)
+            # A file under this name was made from the same bytes (the digest is in the name) and is complete
+            # (encode() renames it into place only at the end): a stopped run goes on from here.
+            if force or not target.is_file():
+                encode_rendition(source, target, rendition, probe.duration, row, done_weight, total, report)
             width, height = ffmpeg.picture_size(target) if rendition.name != "audio" else (0, 0)
             row.outputs[rendition.name] = {
                 "file": name, "bytes": target.stat().st_size, "bitrate": rendition.bitrate, "width": width, "height": height,
@@ -144,6 +134,22 @@ def transcode(document, *, force: bool = False, report=None) -> dict:
         "document": document.pk, "status": row.status, "error": row.error, "seconds": round(time.monotonic() - started, 1),
         "renditions": sorted(row.outputs),
     }
+
+
+def encode_rendition(source: Path, target: Path, rendition, duration: float, row: Transcode, base: float, total: float, report) -> None:
+    """Encode one rendition, writing the job's overall percentage to the row about once a second."""
+    last_write = 0.0
+
+    def progress(fraction: float) -> None:
+        nonlocal last_write
+        percent = int(100 * (base + WEIGHTS[rendition.name] * fraction) / total)
+        if report:
+            report(percent)
+        if time.monotonic() - last_write >= PROGRESS_EVERY and percent < 100:
+            last_write = time.monotonic()
+            Transcode.objects.filter(pk=row.pk).update(progress=percent)
+
+    ffmpeg.encode(source, target, rendition, duration, progress)
 
 
 def fill_durations(document_id: int, seconds: int) -> None:
