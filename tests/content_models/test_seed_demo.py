@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from content_models import demo_data
 from content_models.models import (
+    AudioSeriesPage,
     District,
     EBookPage,
     LibraryItemPage,
@@ -25,8 +26,10 @@ def test_rerunning_seed_demo_creates_nothing_twice(tiny_catalogue, capsys):
     assert "ebooks 0，periodicals 0，series 0，sites 0，news 0" in capsys.readouterr().out
     assert counts == (LibraryItemPage.objects.count(), VideoEpisode.objects.count(), PeriodicalIssue.objects.count())
     scale = demo_data.SCALES["tiny"]
-    # …plus the password-protected news item every catalogue carries (seeding.add_privacy_cases).
-    assert counts[0] == scale.ebooks + scale.periodicals + scale.series + scale.sites + scale.news + 1
+    # …plus the password-protected news item every catalogue carries (seeding.add_privacy_cases) and the demo's
+    # audio series with its generated talk (transcoding.demo).
+    assert counts[0] == scale.ebooks + scale.periodicals + scale.series + scale.sites + scale.news + 2
+    assert AudioSeriesPage.objects.count() == 1
     assert counts[1] == scale.episodes
 
 
