@@ -217,7 +217,7 @@ def schematic(points: list[dict], labels: list[str] | None = None) -> list[dict]
     span_y = max(max(lats) - min(lats), min_span)
     scale = min((SKETCH_WIDTH - 2 * SKETCH_PAD) / span_x, (SKETCH_HEIGHT - 2 * SKETCH_PAD) / span_y)
     labels = labels or [str(n) for n in range(1, len(points) + 1)]
-    return [
+    dots = [
         {
             "x": round(SKETCH_WIDTH / 2 + (p["lng"] - mid_lng) * squash * scale, 1),
             "y": round(SKETCH_HEIGHT / 2 - (p["lat"] - mid_lat) * scale, 1),
@@ -226,6 +226,36 @@ def schematic(points: list[dict], labels: list[str] | None = None) -> list[dict]
         }
         for p, label in zip(points, labels, strict=True)
     ]
+    place_labels(dots)
+    return dots
+
+
+LABEL_HEIGHT = 16
+DOT_RADIUS = 5
+
+
+def place_labels(dots: list[dict]) -> None:
+    """Put each label beside its dot where it overlaps no other dot or placed label and stays inside the sketch
+    (right, left, above, below); a label that fits nowhere is left out (its dot keeps its <title> and the list)."""
+    boxes = [(d["x"] - DOT_RADIUS, d["y"] - DOT_RADIUS, d["x"] + DOT_RADIUS, d["y"] + DOT_RADIUS) for d in dots]
+    for dot in dots:
+        text = dot.pop("label")
+        width = sum(8 if ch.isascii() else 14 for ch in text) + 2
+        x, y = dot["x"], dot["y"]
+        for anchor, left, top in (
+            ("start", x + 8, y - 8), ("end", x - 8 - width, y - 8),
+            ("start", x - width / 2, y - 8 - LABEL_HEIGHT), ("start", x - width / 2, y + 8),
+        ):
+            box = (left, top, left + width, top + LABEL_HEIGHT)
+            inside = box[0] >= 0 and box[1] >= 0 and box[2] <= SKETCH_WIDTH and box[3] <= SKETCH_HEIGHT
+            if text and inside and not any(overlaps(box, other) for other in boxes):
+                boxes.append(box)
+                dot["label"] = {"text": text, "x": round(left if anchor == "start" else left + width, 1), "y": round(top + 13, 1), "anchor": anchor}
+                break
+
+
+def overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def centre_of(district: dict, points: list[dict]) -> tuple[float, float]:
@@ -312,11 +342,20 @@ def plan_home(
     plan: SitePlan, catalogue: Catalogue, config: SiteConfig, hot_words: list[HotWord], everything: list[dict],
     cards: dict, map_groups: list[dict],
 ) -> None:
-    """The front page: the editor's banner, hot words, each column's newest few with 「更多」, red sites by district."""
+    """The front page: the editor's banner, hot words, each column's newest few with 「更多」, red sites by district.
+
+    An item in several columns is shown once, in the first of them, so the columns do not repeat one another.
+    """
     by_column = {column["slug"]: [] for column in catalogue.columns}
     for item in everything:
         for column in item.get("columns", []):
             by_column.setdefault(column["slug"], []).append(cards[item["id"]])
+    shown: set[int] = set()
+    newest = []
+    for column in catalogue.columns:
+        entries = [entry for entry in by_column[column["slug"]] if entry["id"] not in shown][:NEWEST_PER_COLUMN]
+        shown.update(entry["id"] for entry in entries)
+        newest.append({"column": column, "entries": entries, "total": len(by_column[column["slug"]])})
     plan.add(
         Page(
             "/",
@@ -325,10 +364,7 @@ def plan_home(
                 "title": config.site_name,
                 "banner": banner_of(catalogue),
                 "hot_words": hot_words,
-                "newest": [
-                    {"column": column, "entries": by_column[column["slug"]][:NEWEST_PER_COLUMN], "total": len(by_column[column["slug"]])}
-                    for column in catalogue.columns
-                ],
+                "newest": newest,
                 "districts": catalogue.districts,
                 "map_groups": map_groups,
                 "site_count": sum(group["count"] for group in map_groups),

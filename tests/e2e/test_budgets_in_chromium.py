@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from content_models.models import EBookPage, NewsPage
+from content_models.models import AudioSeriesPage, EBookPage, NewsPage, VideoSeriesPage
 
 from .test_site_in_chromium import ARTIFACTS, served_site  # noqa: F401 (the fixture: the tiny catalogue, built and served)
 
@@ -30,6 +30,9 @@ PAGES: dict[str, Callable[[], str]] = {
     "ebook": lambda: EBookPage.objects.live().order_by("pk").first().site_path,
     "news": lambda: NewsPage.objects.live().filter(district_only=False, view_restrictions__isnull=True).order_by("pk").first().site_path,
     "map": lambda: "/map/nanguan/",
+    # The demo's transcoded video episode (poster, 流畅/高清/只听声音) and audio episode.
+    "episode": lambda: VideoSeriesPage.objects.get(slug="series-0001").episodes.get(number=1).site_path,
+    "audio_episode": lambda: AudioSeriesPage.objects.get(slug="audio-0001").episodes.get(number=1).site_path,
 }
 
 # The newest largest-contentful-paint candidate (ms after navigation start), or null when none came within 3 s.

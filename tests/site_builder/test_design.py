@@ -68,11 +68,28 @@ def test_baidu_link_carries_bd09_coordinates_and_the_escaped_name():
 
 def test_sketch_centres_a_single_site_and_fits_spread_ones_inside_the_frame():
     one = schematic([{"lat": 43.86, "lng": 125.35, "title": "纪念馆"}])
-    assert (one[0]["x"], one[0]["y"]) == (SKETCH_WIDTH / 2, SKETCH_HEIGHT / 2) and one[0]["label"] == "1"
+    assert (one[0]["x"], one[0]["y"]) == (SKETCH_WIDTH / 2, SKETCH_HEIGHT / 2) and one[0]["label"]["text"] == "1"
     spread = schematic([{"lat": 43.7 + n * 0.05, "lng": 125.1 + n * 0.1, "title": str(n)} for n in range(5)])
     assert all(10 < dot["x"] < SKETCH_WIDTH - 10 and 10 < dot["y"] < SKETCH_HEIGHT - 10 for dot in spread)
     assert spread[0]["y"] > spread[-1]["y"]  # north is up
     assert max(dot["x"] for dot in spread) - min(dot["x"] for dot in spread) > SKETCH_WIDTH / 2  # it fills the frame
+
+
+def test_sketch_labels_never_cover_each_other():
+    names = ["南关区", "宽城区", "朝阳区", "二道区", "绿园区", "双阳区", "九台区", "榆树市", "德惠市", "公主岭市"]
+    crowded = [{"lat": 43.88 + (n % 3) * 0.004, "lng": 125.32 + (n // 3) * 0.006, "title": name} for n, name in enumerate(names)]
+    dots = schematic(crowded, names)
+    boxes = []
+    for dot in dots:
+        if "label" in dot:
+            label = dot["label"]
+            width = 14 * len(label["text"])
+            left = label["x"] if label["anchor"] == "start" else label["x"] - width
+            boxes.append((left, label["y"] - 13, left + width, label["y"] + 3))
+    assert len(boxes) >= 6  # most names find a place
+    assert all(0 <= box[0] and box[2] <= SKETCH_WIDTH + 2 and 0 <= box[1] and box[3] <= SKETCH_HEIGHT for box in boxes)
+    overlapping = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+    assert overlapping == []
 
 
 # -- the built site ----------------------------------------------------------------------------------------------------
@@ -100,8 +117,12 @@ def test_front_page_is_a_real_front_page_within_the_first_round_trip(cms_api_url
     home = html(tmp_path, "/")
     assert len(gzip.compress(home.encode(), 9)) <= 14 * 1024
     assert "党史学习教育专题" in banner_html(home)  # the tiny demo seeds a banner
+    shown = []
     for section in re.findall(r'<section aria-labelledby="c-[^"]+">.*?</section>', home, re.S):
-        assert 1 <= section.count('class="card"') <= 3 and "更多“" in section
+        items = re.findall(r'href="(/(?:books|periodicals|videos|audio|sites|news)/[^"]+)"', section)
+        assert 1 <= len(items) <= 3 and section.count('class="card"') == 1 and "更多“" in section
+        shown += items
+    assert len(shown) == len(set(shown)) >= 5  # no item twice, though many items are in several columns
     assert re.search(r'<a href="/map/nanguan/">南关区（\d+处）</a>', home)
 
 
