@@ -26,6 +26,7 @@ from .source import Catalogue, CMSClient, fetch_reader_pages, media_path
 logger = logging.getLogger(__name__)
 
 TEXT_GROUP = 5  # PDF pages per 文字版 page: ~3,000 characters, well inside the 14 KB budget
+CHAPTER_PART_CHARS = 5000  # an EPUB chapter is cut into parts of this much text: 14 KB gzipped holds ~7,000
 CACHE_FOLDER = "reader"
 _REVISION = re.compile(r"^[0-9A-Za-z_-]{1,128}$")  # it becomes part of a cache file name
 _SENTENCE_END = ("。", "！", "？", "…", "”", "」", "：", "!", "?", ":")
@@ -62,9 +63,14 @@ class Reader:
     def text_url_of_page(self, number: int) -> str:
         return f"{self.text_url((number - 1) // TEXT_GROUP + 1)}#p{number}"
 
-    def paths(self) -> list[str]:
-        """Site paths of every file this reader writes."""
-        pages = [f"{self.page_url(n)}index.html" for n in range(1, self.page_count + 1)]
+    def part_url(self, number: int, part: int) -> str:
+        """Where part `part` (from 1) of a long EPUB chapter is: the chapter's own URL, then `<n>/2/`, `<n>/3/`…"""
+        return self.page_url(number) if part == 1 else f"{self.base}{number}/{part}/"
+
+    def paths(self, parts: list[int] | None = None) -> list[str]:
+        """Site paths of every file this reader writes; `parts`: how many parts each EPUB chapter is cut into."""
+        parts = parts or [1] * self.page_count
+        pages = [f"{self.part_url(n, p)}index.html" for n, count in enumerate(parts, start=1) for p in range(1, count + 1)]
         return pages + [f"{self.text_url(k)}index.html" for k in range(1, self.text_pages + 1)]
 
 
@@ -184,6 +190,21 @@ def paragraphs(text: str, kind: str) -> list[str]:
     return result + ([current] if current else [])
 
 
+def chapter_parts(paragraphs: list[str]) -> list[list[str]]:
+    """An EPUB chapter cut at paragraph ends into parts of at most CHAPTER_PART_CHARS characters (a paragraph longer
+    than that stays whole), so each reader page stays within the 14 KB budget; a short chapter is one part."""
+    parts: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for paragraph in paragraphs:
+        if current and size + len(paragraph) > CHAPTER_PART_CHARS:
+            parts.append(current)
+            current, size = [], 0
+        current.append(paragraph)
+        size += len(paragraph)
+    return [*parts, current] if current or not parts else parts
+
+
 def page_image(row: dict) -> dict | None:
     """The <img> of a page: the 720-px WebP with a 360-px one in srcset, or None (EPUB, or no usable image)."""
     large, small = row.get("image"), row.get("image_small")
@@ -204,19 +225,31 @@ def reader_pages(reader: Reader, rows: list[dict], config: SiteConfig) -> list[P
         "title": reader.title, "url": reader.back_url, "base": reader.base, "page_count": reader.page_count,
         "format": reader.format, "jump_url": f"{config.search_url}read/",
     }
-    pages = []
+    # Screens in reading order: a PDF page is one, an EPUB chapter one per part.
+    screens = []
     for number, row in enumerate(rows, start=1):
-        entry = {"number": number, "title": str(row.get("title") or ""), "paragraphs": paragraphs(str(row.get("text") or ""), reader.format)}
+        text = paragraphs(str(row.get("text") or ""), reader.format)
+        parts = chapter_parts(text) if reader.format == "epub" else [text]
+        screens += [(number, part, len(parts), row, chunk) for part, chunk in enumerate(parts, start=1)]
+    urls = [reader.part_url(number, part) for number, part, *_rest in screens]
+    pages = []
+    for i, (number, part, part_count, row, chunk) in enumerate(screens):
+        entry = {"number": number, "title": str(row.get("title") or ""), "paragraphs": chunk, "part": part, "parts": part_count}
+        unit = "章" if reader.format == "epub" else "页"
         context = {
-            "title": f"{reader.title} 第{number}页" + (f" {entry['title']}" if entry["title"] else ""),
+            "title": f"{reader.title} 第{number}{unit}" + (f" {entry['title']}" if entry["title"] else "")
+            + (f"（{part}/{part_count}）" if part_count > 1 else ""),
             "book": book,
             "entry": entry,
             "image": page_image(row),
-            "previous_url": reader.page_url(number - 1) if number > 1 else "",
-            "next_url": reader.page_url(number + 1) if number < reader.page_count else "",
+            "previous_url": urls[i - 1] if i > 0 else "",
+            "next_url": urls[i + 1] if i + 1 < len(urls) else "",
+            # 上一章/下一章 where the button crosses into another chapter, 上一页/下一页 within one (and for PDFs).
+            "previous_label": f"上一{unit if part == 1 else '页'}",
+            "next_label": f"下一{unit if i + 1 < len(screens) and screens[i + 1][1] == 1 else '页'}",
             "text_url": reader.text_url_of_page(number) if reader.text_pages else "",
         }
-        pages.append(Page(reader.page_url(number), "reader", context, in_sitemap=False))
+        pages.append(Page(urls[i], "reader", context, in_sitemap=False))
     for group in range(1, reader.text_pages + 1):
         first = (group - 1) * TEXT_GROUP + 1
         chunk = rows[first - 1 : first - 1 + TEXT_GROUP]
@@ -243,12 +276,17 @@ def reader_groups(readers: list[Reader], cache_dir: Path, config: SiteConfig) ->
     """One PageGroup per reader: its pages are built from the cache file only when the group must be rendered."""
     folder = cache_folder(cache_dir)
 
-    def loader(reader: Reader):
-        def load() -> list[Page]:
-            rows = json.loads((folder / reader.cache_name).read_text(encoding="utf-8"))
-            return reader_pages(reader, rows, config)
+    def rows_of(reader: Reader) -> list[dict]:
+        return json.loads((folder / reader.cache_name).read_text(encoding="utf-8"))
 
-        return load
+    def loader(reader: Reader):
+        return lambda: reader_pages(reader, rows_of(reader), config)
+
+    def paths(reader: Reader) -> list[str]:
+        if reader.format != "epub":
+            return reader.paths()
+        # How many parts each chapter has depends on its text: read from the cache (EPUBs are few and small).
+        return reader.paths([len(chapter_parts(paragraphs(str(row.get("text") or ""), "epub"))) for row in rows_of(reader)])
 
     # The cache file's name holds the revision, so the reader itself stands for the pages' text.
-    return [PageGroup(reader.base, (reader, config.search_url), reader.paths(), loader(reader)) for reader in readers]
+    return [PageGroup(reader.base, (reader, config.search_url), paths(reader), loader(reader)) for reader in readers]

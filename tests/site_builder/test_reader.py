@@ -209,3 +209,32 @@ def test_one_document_read_by_two_books_is_fetched_once_and_both_get_reader_page
     result = build_site(cms.api_url, out, config=CONFIG)
     assert result.fetched_documents == 1 and len(reader_requests(cms)) == 1
     assert "中国共产党简史（大字本）" in page(out, "/books/15/read/3/") and (out / "books/12/read/3/index.html").is_file()
+
+
+def test_a_long_epub_chapter_is_cut_into_parts_that_each_fit_the_budget(cms, tmp_path):
+    long_text = "\n".join(SENTENCES[i % len(SENTENCES)] + f"（第{i + 1}段）" for i in range(400))  # ~20,000 characters
+    chapters = [
+        {"number": 1, "title": "第一章 开天辟地", "text": long_text, "image": None, "image_small": None},
+        {"number": 2, "title": "第二章 转折", "text": SENTENCES[3], "image": None, "image_small": None},
+    ]
+    cms.items = {"ebooks": [ebook(16, "党史长篇", reading(36, 2, "e2", kind="epub"))]}
+    cms.reader_pages = {36: chapters}
+    out = tmp_path / "site"
+    result = build_site(cms.api_url, out, config=CONFIG)
+    parts = sorted(p.relative_to(out / "books/16/read").parent.as_posix() for p in (out / "books/16/read").rglob("index.html"))
+    assert parts[:2] == ["1", "1/2"] and "2" in parts and len(parts) >= 5
+    assert result.pages == sum(1 for _ in out.rglob("*.html"))
+    text = ""
+    for part in [p for p in parts if p.split("/")[0] == "1"]:
+        html = page(out, f"/books/16/read/{part}/")
+        assert len(gzip.compress(html.encode(), 9)) <= BUDGET_GZIPPED, part
+        text += "".join(re.findall(r"<p>(.*?)</p>", html))
+    assert all(f"（第{i + 1}段）" in text for i in range(400))  # nothing lost between the parts
+    first, last_part = page(out, "/books/16/read/1/"), page(out, f"/books/16/read/{parts[len(parts) - 2]}/")
+    assert 'href="/books/16/read/1/2/" rel="next">下一页 ›' in first and "（本章第 1 / " in first
+    assert 'href="/books/16/read/2/" rel="next">下一章 ›' in last_part
+    assert 'rel="prev">‹ 上一页' in last_part
+    assert f'href="/books/16/read/{parts[len(parts) - 2]}/" rel="prev">‹ 上一章' in page(out, "/books/16/read/2/")
+    # Unchanged, the next build renders nothing and keeps every part.
+    again = build_site(cms.api_url, out, config=CONFIG)
+    assert not [p for p in again.written if "/read/" in p] and not again.removed
