@@ -92,7 +92,8 @@ def nginx_snippet() -> str:
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "same-origin",
         "Cross-Origin-Opener-Policy": "same-origin",
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        # geolocation for this origin only: the map list can sort red sites by the member's distance, on the phone.
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(self), payment=(), usb=()",
         "Strict-Transport-Security": HSTS,
     }
     lines = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from content_models.models import EBookPage, NewsPage
+from content_models.models import EBookPage, MapSitePage, NewsPage
 
 from .test_site_in_chromium import served_site  # noqa: F401 (the fixture: the tiny catalogue, built and served)
 
@@ -81,3 +81,22 @@ def test_compact_header_opens_the_columns_without_javascript(chromium, served_si
         chromium.page("Emulation.setScriptExecutionDisabled", {"value": False})
     assert hidden is False and shown >= 44
     assert title_top < 160  # the title starts on the first fifth of a 640 px screen
+
+
+@pytest.mark.browser
+def test_map_list_can_show_distances_from_the_members_position(chromium, served_site):  # noqa: F811
+    site = MapSitePage.objects.live().filter(district__slug="nanguan").order_by("pk").first()
+    lat, lng = float(site.latitude), float(site.longitude)
+    chromium.send("Browser.grantPermissions", {"permissions": ["geolocation"], "origin": served_site})
+    chromium.page("Emulation.setGeolocationOverride", {"latitude": lat + 0.009, "longitude": lng, "accuracy": 10})  # ~1 km north
+    try:
+        chromium.open(served_site + "/map/nanguan/")
+        before = chromium.evaluate('document.querySelector("ol[data-near] .far").textContent')
+        chromium.evaluate('[...document.querySelectorAll("button")].find((b) => b.textContent === "按我的位置排序").click()')
+        chromium.evaluate("new Promise((resolve) => setTimeout(resolve, 500))")
+        after = chromium.evaluate('document.querySelector("ol[data-near] .far").textContent')
+    finally:
+        chromium.page("Emulation.clearGeolocationOverride")
+        chromium.send("Browser.resetPermissions")
+    assert before.startswith("距南关区中心") and after == "离您约 1.0 公里"
+    assert chromium.errors() == []

@@ -33,6 +33,37 @@
     bar.insertBefore(big, bar.children[1] || null);
   }
 
+  // 按我的位置排序: on a district's list of red sites, where the phone may tell its position (it never leaves the phone).
+  var sites = doc.querySelector("ol[data-near]");
+  if (sites && navigator.geolocation) {
+    var near = button("按我的位置排序", "btn");
+    near.addEventListener("click", function () {
+      near.disabled = true;
+      near.textContent = "正在获取位置…";
+      navigator.geolocation.getCurrentPosition(function (position) {
+        var lat = position.coords.latitude, lng = position.coords.longitude;
+        var rows = Array.prototype.map.call(sites.children, function (li) {
+          var km = distanceKm(lat, lng, parseFloat(li.getAttribute("data-lat")), parseFloat(li.getAttribute("data-lng")));
+          var far = li.querySelector(".far");
+          if (far) far.textContent = "离您约 " + km.toFixed(1) + " 公里";
+          return [km, li];
+        });
+        rows.sort(function (a, b) { return a[0] - b[0]; });
+        rows.forEach(function (row) { sites.appendChild(row[1]); });
+        near.textContent = "已按离您的远近排序";
+      }, function () {
+        near.disabled = false;
+        near.textContent = "没能取得位置，再试一次";
+      }, {timeout: 15000, maximumAge: 600000});
+    });
+    sites.parentNode.insertBefore(near, sites);
+  }
+  function distanceKm(lat1, lng1, lat2, lng2) {  // haversine, as site_builder/geo.py
+    var rad = Math.PI / 180, dLat = (lat2 - lat1) * rad, dLng = (lng2 - lng1) * rad;
+    var h = Math.pow(Math.sin(dLat / 2), 2) + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.pow(Math.sin(dLng / 2), 2);
+    return 2 * 6371.0088 * Math.asin(Math.min(1, Math.sqrt(h)));
+  }
+
   // 朗读: the browser's own Chinese voice reads [data-read-aloud] text aloud; no button where none exists.
   var speech = window.speechSynthesis, Utterance = window.SpeechSynthesisUtterance;
   var blocks = doc.querySelectorAll("[data-read-aloud]");
