@@ -12,9 +12,10 @@ import polib
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
 from content_models.models import (
     AudioSeriesPage,
@@ -58,6 +59,7 @@ ALLOWED = {
     "PNG": "image file types in upload hints",
     "WEBP": "image file types in upload hints",
     "GIF": "image file types in upload hints",
+    "AAC": "the audio format's name, as phones and players show it",
     "MB": "file sizes",
     "KB": "file sizes",
 }
@@ -74,8 +76,10 @@ def words(text: str) -> set[str]:
 
 
 def site_words() -> set[str]:
-    """The site's own data written in Latin letters: user names, slugs, file names."""
+    """The site's own data written in Latin letters: user names, slugs, file names, host names, and the content types'
+    code names (content_models.ebookpage) the page-types report shows under their Chinese names."""
     data = [*get_user_model().objects.values_list("username", flat=True), *Page.objects.values_list("slug", flat=True)]
+    data += [*Site.objects.values_list("hostname", flat=True), *(f"{ct.app_label}.{ct.model}" for ct in ContentType.objects.all())]
     data += [*Column.objects.values_list("slug", flat=True), *District.objects.values_list("slug", flat=True)]
     data += [Path(name).name for name in get_image_model().objects.values_list("file", flat=True)]
     data += [Path(name).name for name in get_document_model().objects.values_list("file", flat=True)]
@@ -155,14 +159,38 @@ def screens(tiny_catalogue_ids: dict) -> list[str]:
         "/admin/reports/site-history/",
         "/admin/reports/aging-pages/",
         "/admin/workflows/tasks/index/",
+        "/admin/reports/workflow/",
+        "/admin/reports/workflow_tasks/",
+        "/admin/reports/page-types-usage/",
+        "/admin/workflows/list/",
         "/admin/collections/",
+        "/admin/collections/add/",
         "/admin/groups/",
         "/admin/users/",
+        "/admin/redirects/",
+        "/admin/forms/",
         "/admin/account/",
+        f"/admin/images/{ids['image']}/delete/",
+        f"/admin/documents/delete/{ids['document']}/",
+        f"/admin/documents/usage/{ids['document']}/",
+        f"/admin/snippets/content_models/column/history/{ids['column']}/",
+        f"/admin/snippets/content_models/column/usage/{ids['column']}/",
+        # The project's own screens: document processing, transcoding, the search dictionary and hot words.
+        "/admin/reading/",
+        "/admin/transcoding/",
+        "/admin/snippets/search_index/searchterm/",
+        "/admin/snippets/search_index/searchterm/add/",
+        "/admin/snippets/search_index/pendinghotword/",
+        "/admin/snippets/search_index/approvedhotword/",
+        "/admin/snippets/search_index/hotwordpin/",
+        "/admin/snippets/search_index/hotwordpin/add/",
+        "/admin/snippets/search_index/hotwordblock/",
     ]
     for model, pk in ids["items"].items():
         urls.append(f"/admin/pages/{pk}/edit/")
         urls.append(f"/admin/pages/add/content_models/{model}/{ids['section']}/")
+    book = ids["items"]["ebookpage"]
+    urls += [f"/admin/pages/{book}/{action}/" for action in ("history", "delete", "unpublish", "move", "copy")]
     return urls
 
 
