@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from content_models.models import EBookPage
+from content_models.models import EBookPage, PeriodicalPage
 
 API = "/api/v2/pages/"
 
@@ -76,6 +76,7 @@ def test_a_500_item_listing_resolves_readings_in_a_fixed_number_of_queries(clien
 
         with CaptureQueriesContext(connection) as captured:
             items(client, "content_models.EBookPage")
+            items(client, "content_models.PeriodicalPage")
             client.get(API, {"type": "content_models.PeriodicalPage", "fields": "_,id,reading_revision"})
         return len(captured)
 
@@ -88,4 +89,11 @@ def test_a_500_item_listing_resolves_readings_in_a_fixed_number_of_queries(clien
                          summary="再版。")
         section.add_child(instance=book)
         book.save_revision().publish()
+    periodical = PeriodicalPage.objects.get(slug="periodical-0002")
+    for issue in periodical.issues.all():
+        issue.document = template.document
+        issue.save()
+    PeriodicalPage.objects.get(pk=periodical.pk).save_revision().publish()
+    readings = [issue["reading"] for issue in items(client, "content_models.PeriodicalPage", slug="periodical-0002")[0]["issues"]]
+    assert len(readings) >= 2 and all(reading and reading["page_count"] == 8 for reading in readings)
     assert count_queries() == before
