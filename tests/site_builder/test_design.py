@@ -189,3 +189,23 @@ def test_demo_router_answers_a_missing_page_with_the_themes_404(cms_api_url, tmp
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_frontpage_api_gives_the_live_banner_only_and_links_only_public_items(tiny_catalogue, client):
+    home = HomePage.objects.get()
+    book = EBookPage.objects.live().filter(district_only=False).order_by("pk").first()
+    set_banner(banner_title="红色家书诵读活动", banner_text="", banner_page=None, banner_url="https://huodong.example.cn/jiashu")
+    home.refresh_from_db()
+    home.banner_title = "草稿横幅"
+    home.save_revision()  # a draft: members never see it
+    items = client.get("/api/v2/frontpage/").json()["items"]
+    assert items == [{"title": "红色家书诵读活动", "text": "", "url": "https://huodong.example.cn/jiashu", "page_id": None}]
+
+    set_banner(banner_title="红色家书诵读活动", banner_page=book)  # the chosen resource wins over the address
+    assert client.get("/api/v2/frontpage/").json()["items"][0] == {
+        "title": "红色家书诵读活动", "text": "", "url": book.site_path, "page_id": book.pk,
+    }
+    book.district_only = True
+    book.save_revision().publish()
+    assert client.get("/api/v2/frontpage/").json()["items"][0]["url"] == ""  # private now: no link, no id
+    assert client.get("/api/v2/frontpage/").json()["items"][0]["page_id"] is None
