@@ -25,7 +25,7 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 FONT_FILE = Path(__file__).resolve().parent.parent / "themes" / "default" / "fonts" / "wqy-microhei-gb2312.ttf"
-STYLE_VERSION = "1"  # bump when the drawing below changes: every cover gets a new name and is drawn again
+STYLE_VERSION = "2"  # bump when the drawing below changes: every cover gets a new name and is drawn again
 WIDTHS = (160, 320)  # the CMS's w160 and w320 cover renditions
 ASPECT = 4 / 3  # height / width, as the demo and most book covers
 PREFIX = "/covers/"
@@ -97,6 +97,9 @@ def wrap(text: str, face: ImageFont.FreeTypeFont, width: float, max_lines: int) 
     if line.strip():
         lines.append(line.rstrip())
     if len(lines) <= max_lines:
+        # No lone last character (「延安精神读 / 本」): the line above lends it one.
+        if len(lines) > 1 and len(lines[-1]) == 1 and len(lines[-2]) > 2 and lines[-2][-1] not in NO_LINE_START:
+            lines[-2:] = [lines[-2][:-1], lines[-2][-1] + lines[-1]]
         return lines, True
     last = lines[max_lines - 1]
     while last and face.getlength(last + ELLIPSIS) > width:

@@ -105,6 +105,7 @@ def test_long_titles_wrap_by_character_width_into_four_lines_at_most():
     face = covers.font(24)
     short, fitted = covers.wrap("中国共产党的一百年", face, 144, 4)  # 24-px characters: six to a line
     assert fitted and short == ["中国共产党的", "一百年"]
+    assert covers.wrap("延安精神读本", face, 120, 4)[0] == ["延安精神", "读本"]  # not 「延安精神读 / 本」
     title = "中国共产党在东北地区领导抗日联军艰苦卓绝斗争十四年的光辉历程与宝贵经验（上卷）"
     lines, fitted = covers.wrap(title, face, 136, 4)
     assert not fitted and len(lines) == 4 and lines[-1].endswith("…")
