@@ -247,3 +247,14 @@ def test_a_district_editor_sees_only_documents_of_their_own_collections(client, 
     assert "南关区党员学习手册（PDF）" in page
     assert "中国共产党简史读本" not in page and "延安精神读本" not in page
     assert client.post(f"/admin/reading/{EBookPage.objects.get(slug='ebook-0001').document_id}/reprocess/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_pdf_replaced_by_a_video_loses_its_reader_pages(client, tiny_catalogue):
+    book = EBookPage.objects.get(slug="ebook-0001")
+    document = book.document
+    names = [name for page in ReaderPage.objects.filter(document=document) for name in page.file_names()]
+    document.file.save("jianshi-shipin.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"))
+    assert api_book(client, book)["reading"] is None
+    assert not DocumentProcessing.objects.filter(document=document).exists()
+    assert not any(default_storage.exists(name) for name in names)
