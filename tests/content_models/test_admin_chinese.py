@@ -13,10 +13,12 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
+from content_models import demo_data
 from content_models.models import (
     AudioSeriesPage,
     Column,
@@ -256,6 +258,25 @@ def test_a_district_editor_sees_chinese_on_every_screen_they_may_open(client, ti
         if found := english_in(response.content.decode(), data_words):
             problems[url] = found
     assert problems == {} and opened > 10
+
+
+@pytest.mark.django_db
+def test_the_import_screens_report_and_confirm_in_chinese(client, tiny_catalogue_ids, settings, tmp_path):
+    settings.CATALOGUE_IMPORT_DIR = tmp_path
+    data_words = site_words() | {"reader", "example", "cn", "https"}  # the sheet's own reading address
+    sign_in(client, "admin", "dangshi-demo-2021")
+    headers = "书名,作者,出版社,出版年份,ISBN,页数,简介,栏目,标签,在线阅读地址"
+    rows = [
+        f"长春解放读本,王建国,吉林人民出版社,2021,{demo_data.isbn13(901)},256,讲述长春解放的历史。,辉煌历程,长春解放,https://reader.example.cn/1",
+        "坏行读本,李红梅,吉林人民出版社,2021,123,256,校验位不对。,辉煌历程,,",
+    ]
+    sheet = SimpleUploadedFile("书目.csv", "\n".join([headers, *rows]).encode("utf-8"), content_type="text/csv")
+    section = client.get("/admin/catalogue/").context["form"].fields["section"].queryset.first()
+    report = client.post("/admin/catalogue/", {"type_key": "ebook", "section": section.pk, "sheet": sheet})
+    assert report.status_code == 200 and "ISBN" in report.content.decode()
+    done = client.post("/admin/catalogue/confirm/", {"token": report.context["token"], "valid_only": "1"})
+    assert "已新建 1" in done.content.decode()
+    assert (english_in(report.content.decode(), data_words), english_in(done.content.decode(), data_words)) == ([], [])
 
 
 def test_the_compiled_catalogue_matches_its_source():
