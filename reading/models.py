@@ -7,7 +7,10 @@ MEDIA_ROOT/reader/<document id>/ whose names carry a digest of their bytes, so a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
+from django.utils import timezone
 
 READER_FOLDER = "reader"
 
@@ -39,6 +42,11 @@ class DocumentProcessing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} · {self.get_status_display()}"
+
+    @property
+    def stalled(self) -> bool:
+        """Running, but no page finished for ten minutes: the worker probably stopped (a page takes well under a second)."""
+        return self.status == self.RUNNING and self.updated_at < timezone.now() - timedelta(minutes=10)
 
 
 class ReaderPage(models.Model):

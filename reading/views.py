@@ -53,6 +53,7 @@ def reprocess(request: HttpRequest, document_id: int) -> HttpResponse:
     fmt = reader_format(state.document) if state else None
     if fmt is None:
         raise Http404
-    queue_processing(state.document, fmt, force=True)
+    # A finished document is drawn again from scratch; a failed or interrupted one continues from its pages.
+    queue_processing(state.document, fmt, force=state.status == DocumentProcessing.DONE)
     messages.success(request, f"《{state.document.title}》已重新排队处理，完成后网站自动更新。")
     return redirect("reading:report")

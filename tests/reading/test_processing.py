@@ -258,3 +258,28 @@ def test_a_pdf_replaced_by_a_video_loses_its_reader_pages(client, tiny_catalogue
     assert api_book(client, book)["reading"] is None
     assert not DocumentProcessing.objects.filter(document=document).exists()
     assert not any(default_storage.exists(name) for name in names)
+
+
+@pytest.mark.django_db
+def test_an_interrupted_document_shows_as_stalled_and_reprocess_continues_it(admin_client_zh, book, monkeypatch,
+                                                                             django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    document = attach(book, "jianshi.pdf", history_pdf(4))
+    real = reading.processing.render_pdf_page
+    monkeypatch.setattr(reading.processing, "render_pdf_page",
+                        lambda pdf, index: real(pdf, index) if index < 2 else (_ for _ in ()).throw(SystemExit("worker killed")))
+    with pytest.raises(SystemExit):
+        process(document)
+    DocumentProcessing.objects.filter(document=document).update(updated_at=timezone.now() - timedelta(minutes=30))
+    assert "可能已中断" in admin_client_zh.get("/admin/reading/").content.decode()
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_zh.post(f"/admin/reading/{document.pk}/reprocess/")
+    assert DBTaskResult.objects.get(task_path=make_reader_pages.module_path).args_kwargs["kwargs"] == {"force": False}
+    monkeypatch.setattr(reading.processing, "render_pdf_page", real)
+    make_reader_pages.call(document.pk)
+    state = DocumentProcessing.objects.get(document=document)
+    assert (state.status, state.pages_done) == (DocumentProcessing.DONE, 4)
