@@ -15,7 +15,14 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from wagtail.models import Collection, CollectionViewRestriction
 
-from content_models.models import AudioEpisode, AudioSeriesPage, LibraryDocument, SectionPage, VideoSeriesPage
+from content_models.models import (
+    AudioEpisode,
+    AudioSeriesPage,
+    LibraryDocument,
+    SectionPage,
+    VideoEpisode,
+    VideoSeriesPage,
+)
 from site_builder.tasks import rebuild_site
 from transcoding.demo import demo_clip
 from transcoding.models import Transcode
@@ -235,3 +242,26 @@ def test_admin_report_shows_progress_and_errors_and_retranscodes(admin_client_zh
     assert Transcode.objects.get(document=document).status == Transcode.WAITING
     assert DBTaskResult.objects.filter(task_path=transcode_document.module_path).count() == 1
     assert Client().get("/admin/transcoding/").status_code == 302  # to the login page
+
+
+def test_the_api_resolves_every_episodes_media_in_bulk(client, series):
+    """No query per episode: a listing of series asks the same number of queries with 1 or 6 transcoded episodes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(fields: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v2/pages/", {"type": "content_models.VideoSeriesPage", "fields": fields}).status_code == 200
+        return len(queries)
+
+    count("*")  # the first answer also stores the demo documents' file sizes (Wagtail does that once)
+    before = (count("*"), count("_,id,media_revision"))
+    page = VideoSeriesPage.objects.get(pk=series.pk)
+    for number in range(50, 55):
+        document = upload(f"延安精神专题讲座 第{number}集 视频", f"yanan-{number}.mp4", demo_clip("video"))
+        page.episodes.add(VideoEpisode(number=number, title=f"第{number}集 延安精神的时代价值", video_file=document))
+    page.save_revision().publish()
+    call_command("transcode_media", verbosity=0)
+    assert Transcode.objects.filter(status=Transcode.DONE).count() == 2 + 5
+    assert all(e["media"] for e in api_series(client)[series.pk]["episodes"] if e["number"] >= 50)  # (and file sizes)
+    assert (count("*"), count("_,id,media_revision")) == before
