@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from content_models.models import EBookPage, LibraryItemPage, NewsPage, PeriodicalIssue, VideoEpisode
+from content_models.models import AudioEpisode, EBookPage, LibraryItemPage, NewsPage, PeriodicalIssue, VideoEpisode
 from search_index.indexer import index_info
 from search_index.models import QueryLog
 
@@ -20,12 +20,16 @@ def get_json(client, url, **params):
 def test_build_indexes_every_public_item_issue_and_episode(built_index, client):
     items = LibraryItemPage.objects.live().public().filter(district_only=False)  # spelled out: the rule under test
     issues = PeriodicalIssue.objects.filter(page__in=items).count()
-    episodes = VideoEpisode.objects.filter(page__in=items).count()
+    episodes = VideoEpisode.objects.filter(page__in=items).count() + AudioEpisode.objects.filter(page__in=items).count()
     assert issues and episodes
     assert index_info(built_index)["doc_count"] == items.count() + issues + episodes
     episode = VideoEpisode.objects.filter(page__in=items, number=1).first()
     data = get_json(client, "/api/search/", q="第1集")
     assert episode.site_path in {hit["url"] for hit in data["hits"] if hit["type"] == "episode"}
+    # Audio series and their episodes (the demo's talk) are found like video ones.
+    talk = AudioEpisode.objects.get(page__slug="audio-0001", number=1)
+    data = get_json(client, "/api/search/", q="杨靖宇将军的故事")
+    assert talk.site_path in {hit["url"] for hit in data["hits"] if hit["type"] == "audio_episode"}
 
 
 def test_search_page_shows_highlighted_results_facets_and_short_public_caching(built_index, client):
