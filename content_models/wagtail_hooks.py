@@ -1,11 +1,14 @@
 """Admin registration: columns and districts as snippets editors manage; the bulk import/export views."""
 
 from django.urls import include, path, reverse
+from django.utils.text import capfirst
 from wagtail import hooks
+from wagtail.admin.forms.workflows import WorkflowPageForm
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.pages.search import SearchView
-from wagtail.models import Page
+from wagtail.models import Page, Site
 from wagtail.permission_policies.pages import PagePermissionPolicy
+from wagtail.sites.views import IndexView as SiteIndexView
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -38,9 +41,16 @@ class DistrictViewSet(SnippetViewSet):
 register_snippet(ColumnViewSet)
 register_snippet(DistrictViewSet)
 
-# Wagtail 8's page search names no model, so its results read 「共 2 个None」: they are pages.
+# Where Wagtail 8 shows English no translation reaches, because it names a thing from code:
+# the page search names no model, so its results read 「共 2 个None」 (they are pages);
 SearchView.verbose_name = Page._meta.verbose_name
 SearchView.verbose_name_plural = Page._meta.verbose_name_plural
+# the sites list titles three columns from field names (「Port」「Site name」「Root page」), not their verbose names;
+for column in SiteIndexView.columns:
+    if column.name in ("port", "site_name", "root_page"):
+        column.label = capfirst(Site._meta.get_field(column.name).verbose_name)
+# the workflow form's page field has no label (「Page」).
+WorkflowPageForm.base_fields["page"].label = capfirst(Page._meta.verbose_name)
 
 
 @hooks.register("register_admin_urls")
