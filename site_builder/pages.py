@@ -381,7 +381,7 @@ def plan_data(plan: SitePlan, config: SiteConfig, map_groups: list[dict]) -> Non
             "data",
             {
                 "title": "数据与订阅",
-                "feeds": [{"title": feed["title"], "url": feed["path"]} for feed in plan.feeds],
+                "feeds": [{"title": feed["title"].removeprefix(f"{config.site_name} · "), "url": feed["path"]} for feed in plan.feeds],
                 "map_files": [{"title": group["district"]["name"], "url": group["geojson_url"], "count": group["count"]} for group in map_groups],
             },
         )
