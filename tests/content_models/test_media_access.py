@@ -74,6 +74,8 @@ def build_library() -> Library:
     private_book.cover, private_book.document = private_image, private_document
     publish(private_book)
     public_document = document("中国共产党简史（公开版）", "zhonggong-jianshi.pdf", root)
+    # The demo gives only every third item an image (the builder draws the rest): this book needs a real one.
+    public_book.cover = public_book.cover or Image.objects.exclude(collection=internal).order_by("pk").first()
     public_book.document = public_document
     publish(public_book)
     district_only_document = document("南关区内部通知", "nanguan-neibu-tongzhi.pdf", root)
