@@ -161,7 +161,7 @@ def test_map_lists_sites_by_distance_with_navigation_to_three_apps(cms_api_url, 
     build(cms_api_url, tmp_path)
     site = MapSitePage.objects.live().filter(district__slug="nanguan").first()
     page = html(tmp_path, "/map/nanguan/")
-    assert page.index("<ol class=\"links sites\">") < page.index("<svg")  # the list first, the sketch after it
+    assert page.index("<ol class=\"links sites\" data-near>") < page.index("<svg")  # the list first, the sketch after it
     assert "导航去这里" in page and re.search(r"距南关区中心 \d+\.\d 公里", page)
     lat, lng = float(site.latitude), float(site.longitude)
     g_lat, g_lng = geo.wgs84_to_gcj02(lat, lng)
