@@ -20,12 +20,16 @@ def create_district_workspace(sender, instance: District, raw: bool = False, **k
 
 @receiver(post_migrate, dispatch_uid="city_workspace")
 def create_city_workspace(sender, app_config=None, **kwargs) -> None:
-    """After migrating, make sure the home page, the 全市 section and the city editors exist."""
+    """After migrating, make sure the home page, the 全市 section, the city editors and every district's workspace
+    exist with the permissions this version grants (an upgrade corrects groups made by an older one)."""
     if app_config is None or app_config.name != "content_models":
         return
-    from .workspaces import ensure_city_workspace
+    from .taxonomy import District
+    from .workspaces import ensure_city_workspace, ensure_district_workspace
 
     ensure_city_workspace()
+    for district in District.objects.all():
+        ensure_district_workspace(district)
 
 
 @receiver(post_save, dispatch_uid="schedule_check")

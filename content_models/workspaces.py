@@ -35,7 +35,8 @@ PAGE_ACTIONS = ("add", "change", "publish", "lock", "unlock")
 # District editors submit for review instead of publishing; the city reviewers approve (and so publish).
 DISTRICT_PAGE_ACTIONS = tuple(a for a in PAGE_ACTIONS if a != "publish")
 REVIEWER_PAGE_ACTIONS = ("change", "publish", "lock", "unlock")
-MEDIA_ACTIONS = {"wagtailimages": ("add", "change", "choose"), "content_models": ("add", "change", "choose")}
+# Wagtail checks document rights against wagtaildocs.Document's permissions even with a custom document model.
+MEDIA_ACTIONS = {"wagtailimages": ("add", "change", "choose"), "wagtaildocs": ("add", "change", "choose")}
 # What Wagtail's own migrations name in English and editors then read in the admin (「Root」 in every breadcrumb,
 # 「提交给Moderators approval」 on city pages, the groups list): English name → Chinese name.
 WAGTAIL_DEFAULT_NAMES = {
@@ -53,7 +54,7 @@ def page_permissions(actions: tuple[str, ...] = PAGE_ACTIONS) -> list[Permission
 
 def media_permissions() -> list[Permission]:
     codenames = [f"{action}_image" for action in MEDIA_ACTIONS["wagtailimages"]]
-    codenames += [f"{action}_librarydocument" for action in MEDIA_ACTIONS["content_models"]]
+    codenames += [f"{action}_document" for action in MEDIA_ACTIONS["wagtaildocs"]]
     return list(Permission.objects.filter(codename__in=codenames, content_type__app_label__in=list(MEDIA_ACTIONS)))
 
 

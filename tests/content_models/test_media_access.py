@@ -117,7 +117,7 @@ def test_members_editors_without_admin_access_and_other_districts_editors_get_40
     former_editor = users.create_user("yuan-bianji", password="pw")
     group = Group.objects.create(name="原编辑（已停用后台）")
     former_editor.groups.add(group)
-    for codename in ("choose_image", "change_image", "change_librarydocument"):
+    for codename in ("choose_image", "change_image", "change_document"):
         GroupCollectionPermission.objects.create(group=group, collection=Collection.get_first_root_node(),
                                                  permission=Permission.objects.get(codename=codename))
     for user in (member, former_editor, users.get(username="nanguan")):

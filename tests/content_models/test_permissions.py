@@ -73,6 +73,14 @@ def test_district_editor_works_in_own_district(district_editor):
 
 
 @pytest.mark.django_db
+def test_district_editor_may_upload_and_choose_documents_in_own_collection(district_editor):
+    # Wagtail checks wagtaildocs.Document's permissions, not the custom LibraryDocument's.
+    assert district_editor.get("/admin/documents/add/").status_code == 200
+    assert district_editor.get("/admin/documents/chooser/").status_code == 200
+    assert district_editor.get("/admin/images/add/").status_code == 200
+
+
+@pytest.mark.django_db
 def test_a_new_district_gets_its_own_section_collection_and_group(admin_client_zh):
     response = admin_client_zh.post(
         "/admin/snippets/content_models/district/add/",
