@@ -168,7 +168,9 @@ def test_sitemap_lists_every_public_page_and_robots_points_to_it(cms_api_url, tm
     build(cms_api_url, tmp_path)
     urls = [loc.text for loc in ElementTree.parse(tmp_path / "sitemap.xml").getroot().iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
     pages = {"/" + p.relative_to(tmp_path).as_posix().removesuffix("index.html") for p in tmp_path.rglob("index.html")}
-    assert sorted(urls) == sorted("https://dangshi.example.cn" + p for p in pages)
+    # Reader pages (…/read/…) are left out on purpose: 400,000 of them at seed scale; their book's page links to them.
+    readers = {p for p in pages if "/read/" in p}
+    assert readers and sorted(urls) == sorted("https://dangshi.example.cn" + p for p in pages - readers)
     assert "Sitemap: https://dangshi.example.cn/sitemap.xml" in (tmp_path / "robots.txt").read_text()
 
 
