@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from content_models.models import AudioEpisode, EBookPage, LibraryItemPage, NewsPage, PeriodicalIssue, VideoEpisode
+from reading.models import ReaderPage
 from search_index.indexer import index_info
 from search_index.models import QueryLog
 
@@ -21,8 +22,13 @@ def test_build_indexes_every_public_item_issue_and_episode(built_index, client):
     items = LibraryItemPage.objects.live().public().filter(district_only=False)  # spelled out: the rule under test
     issues = PeriodicalIssue.objects.filter(page__in=items).count()
     episodes = VideoEpisode.objects.filter(page__in=items).count() + AudioEpisode.objects.filter(page__in=items).count()
-    assert issues and episodes
-    assert index_info(built_index)["doc_count"] == items.count() + issues + episodes
+    # Every reader page with text of a public book's or issue's processed document is a document of its own.
+    documents = [*EBookPage.objects.filter(pk__in=items).values_list("document", flat=True),
+                 *PeriodicalIssue.objects.filter(page__in=items).values_list("document", flat=True)]
+    pages = sum(ReaderPage.objects.filter(document=d, document__processing__status="done").exclude(text="").count()
+                for d in documents if d)
+    assert issues and episodes and pages
+    assert index_info(built_index)["doc_count"] == items.count() + issues + episodes + pages
     episode = VideoEpisode.objects.filter(page__in=items, number=1).first()
     data = get_json(client, "/api/search/", q="第1集")
     assert episode.site_path in {hit["url"] for hit in data["hits"] if hit["type"] == "episode"}
