@@ -7,6 +7,6 @@ from . import views
 app_name = "reading"
 
 urlpatterns = [
-    path("", views.report, name="report"),
-    path("<int:document_id>/reprocess/", views.reprocess, name="reprocess"),
+    path("", views.report_page.report, name="report"),
+    path("<int:document_id>/reprocess/", views.report_page.requeue_one, name="reprocess"),
 ]

@@ -12,14 +12,15 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 
+from content_models.jobs import DocumentJob
+
 READER_FOLDER = "reader"
 
 
-class DocumentProcessing(models.Model):
+class DocumentProcessing(DocumentJob):
     """One document's way from upload to reader pages: status, progress and the editor's error message."""
 
-    WAITING, RUNNING, DONE, FAILED = "waiting", "running", "done", "failed"
-    STATUSES = [(WAITING, "等待处理"), (RUNNING, "正在处理"), (DONE, "已完成"), (FAILED, "处理失败")]
+    STATUSES = DocumentJob.status_choices("等待处理", "正在处理", "已完成", "处理失败")
     FORMATS = [("pdf", "PDF"), ("epub", "EPUB")]
 
     document = models.OneToOneField(
@@ -27,14 +28,12 @@ class DocumentProcessing(models.Model):
         related_name="processing",
     )
     format = models.CharField("格式", max_length=4, choices=FORMATS)
-    status = models.CharField("状态", max_length=10, choices=STATUSES, default=WAITING, db_index=True)
+    status = DocumentJob.status_field(STATUSES, db_index=True)
     source_name = models.CharField("文件名", max_length=255, blank=True, help_text="最近一次排队处理时的文件。")
     source_digest = models.CharField("文件摘要", max_length=64, blank=True, help_text="已生成的阅读页所属文件的 SHA-256。")
     page_count = models.PositiveIntegerField("总页数", default=0)
     pages_done = models.PositiveIntegerField("已完成页数", default=0)
     revision = models.CharField("版本", max_length=64, blank=True, help_text="阅读页内容的摘要，内容变了它就变。")
-    error = models.TextField("错误说明", blank=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
         verbose_name = "逐页阅读处理"

@@ -7,6 +7,6 @@ from . import views
 app_name = "transcoding"
 
 urlpatterns = [
-    path("", views.report, name="report"),
-    path("<int:document_id>/retranscode/", views.retranscode, name="retranscode"),
+    path("", views.report_page.report, name="report"),
+    path("<int:document_id>/retranscode/", views.report_page.requeue_one, name="retranscode"),
 ]

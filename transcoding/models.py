@@ -7,30 +7,29 @@ import hashlib
 from django.conf import settings
 from django.db import models
 
+from content_models.jobs import DocumentJob
+
 # Renditions live under MEDIA_ROOT/transcodes/<document id>/<source digest>-<suffix>: a new upload gets new
 # names (caches never serve the old bytes), and content_models.media finds the document a file belongs to.
 FOLDER = "transcodes"
 
 
-class Transcode(models.Model):
+class Transcode(DocumentJob):
     """One document's renditions: state, progress, the source they were made from and a plain Chinese error."""
 
-    WAITING, RUNNING, DONE, FAILED = "waiting", "running", "done", "failed"
-    STATUSES = [(WAITING, "等待转码"), (RUNNING, "正在转码"), (DONE, "已完成"), (FAILED, "失败")]
+    STATUSES = DocumentJob.status_choices("等待转码", "正在转码", "已完成", "失败")
 
     document = models.OneToOneField(
         settings.WAGTAILDOCS_DOCUMENT_MODEL, verbose_name="文件", on_delete=models.CASCADE, related_name="transcode"
     )
-    status = models.CharField("状态", max_length=10, choices=STATUSES, default=WAITING)
+    status = DocumentJob.status_field(STATUSES)
     progress = models.PositiveSmallIntegerField("进度（%）", default=0)
     source_name = models.CharField("源文件", max_length=255, blank=True, help_text="转码时的文件名；换了文件就重新转码。")
     source_digest = models.CharField("源文件摘要", max_length=64, blank=True)
     duration_seconds = models.PositiveIntegerField("时长（秒）", default=0)
     # {name: {"file": storage name, "bytes", "bitrate", "width", "height"}} for low, high, audio, poster.
     outputs = models.JSONField("转码结果", default=dict, blank=True)
-    error = models.TextField("错误说明", blank=True)
     detail = models.TextField("技术细节", blank=True, help_text="ffmpeg 的输出，供运维排查。")
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
         verbose_name = "转码"
