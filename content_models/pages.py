@@ -374,7 +374,48 @@ class PeriodicalIssue(models.Model):
         return reading_of(self, self.document_id)
 
 
-class VideoSeriesPage(LibraryItemPage):
+class EpisodeSeries:
+    """The panels and API fields of a series of episodes (专题视频, 音频): its code, presenter, producer and 各集.
+    The fields stay in each page: `code` has its own help text and unique message (in the migrations), and a model
+    base class first among the page's bases would make ruff (DJ008) ask each page for a `__str__` Page already has."""
+
+    content_panels = Page.content_panels + [
+        FieldRowPanel([FieldPanel("code"), FieldPanel("presenter"), FieldPanel("producer")]),
+    ] + LibraryItemPage.common_panels + [InlinePanel("episodes", label="集", heading="各集")]
+    search_fields = LibraryItemPage.search_fields + [index.SearchField("presenter")]
+    series_api_fields = LibraryItemPage.api_fields + [APIField("code"), APIField("presenter"), APIField("producer")]
+
+
+class Episode(models.Model):
+    """One episode (集); its number is unique within the series and sets the order. A subclass adds its `page`,
+    its media fields (`<media>_url`, `<media>_file`) and names them: medium ("video"), kind ("视频") and the site's url_prefix."""
+
+    medium = kind = url_prefix = ""
+
+    number = models.PositiveSmallIntegerField("集数")
+    title = models.CharField("标题", max_length=200)
+    duration_seconds = models.PositiveIntegerField("时长（秒）", default=0)
+    transcript = models.TextField("文字稿", blank=True)
+
+    class Meta:
+        abstract = True
+        verbose_name = verbose_name_plural = "集"
+        ordering = ["number"]
+        unique_together = [("page", "number")]
+
+    def __str__(self) -> str:
+        return f"第{self.number}集 {self.title}"
+
+    @property
+    def site_path(self) -> str:
+        return f"/{self.url_prefix}/{self.page_id}/{self.number}/"
+
+    def clean(self) -> None:
+        if not getattr(self, f"{self.medium}_url") and not getattr(self, f"{self.medium}_file_id"):
+            raise ValidationError({f"{self.medium}_url": f"请填写{self.kind}地址或上传{self.kind}文件（至少一项）。"})
+
+
+class VideoSeriesPage(EpisodeSeries, LibraryItemPage):
     """专题视频: a series with ordered episodes (集)."""
 
     item_type = "series"
@@ -387,21 +428,11 @@ class VideoSeriesPage(LibraryItemPage):
     presenter = models.CharField("主讲人", max_length=100, blank=True)
     producer = models.CharField("出品单位", max_length=100, blank=True)
 
-    content_panels = Page.content_panels + [
-        FieldRowPanel([FieldPanel("code"), FieldPanel("presenter"), FieldPanel("producer")]),
-    ] + LibraryItemPage.common_panels + [InlinePanel("episodes", label="集", heading="各集")]
-
-    search_fields = LibraryItemPage.search_fields + [index.SearchField("presenter")]
     api_prefetch = ("episodes__poster__renditions", "episodes__video_file__transcode")
     listing_prefetch = ("episodes__video_file__transcode",)
     unique_child_rows = {"episodes": (("number",), "第{number}集的集数重复：同一专题中每集的集数不能相同。")}
 
-    api_fields = LibraryItemPage.api_fields + [
-        APIField("code"),
-        APIField("presenter"),
-        APIField("producer"),
-        APIField("episodes", serializer=EpisodeSerializer(many=True)),
-    ]
+    api_fields = EpisodeSeries.series_api_fields + [APIField("episodes", serializer=EpisodeSerializer(many=True))]
 
     class Meta:
         verbose_name = "专题视频"
@@ -414,17 +445,15 @@ class VideoSeriesPage(LibraryItemPage):
         return media_revision(episode.video_file for episode in self.episodes.all())
 
 
-class VideoEpisode(models.Model):
-    """One episode (集); its number is unique within the series and sets the order."""
+class VideoEpisode(Episode):
+    """One video episode (集)."""
+
+    medium, kind, url_prefix = "video", "视频", "videos"
 
     page = ParentalKey(VideoSeriesPage, on_delete=models.CASCADE, related_name="episodes")
-    number = models.PositiveSmallIntegerField("集数")
-    title = models.CharField("标题", max_length=200)
-    duration_seconds = models.PositiveIntegerField("时长（秒）", default=0)
     video_url = models.URLField("视频地址", blank=True)
     video_file = models.ForeignKey(DOCUMENT_MODEL, verbose_name="视频文件", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     poster = models.ForeignKey(IMAGE_MODEL, verbose_name="海报", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    transcript = models.TextField("文字稿", blank=True)
 
     panels = [
         FieldRowPanel([FieldPanel("number"), FieldPanel("title"), FieldPanel("duration_seconds")]),
@@ -433,24 +462,8 @@ class VideoEpisode(models.Model):
         FieldPanel("transcript"),
     ]
 
-    class Meta:
-        verbose_name = verbose_name_plural = "集"
-        ordering = ["number"]
-        unique_together = [("page", "number")]
 
-    def __str__(self) -> str:
-        return f"第{self.number}集 {self.title}"
-
-    @property
-    def site_path(self) -> str:
-        return f"/videos/{self.page_id}/{self.number}/"
-
-    def clean(self) -> None:
-        if not self.video_url and not self.video_file_id:
-            raise ValidationError({"video_url": "请填写视频地址或上传视频文件（至少一项）。"})
-
-
-class AudioSeriesPage(LibraryItemPage):
+class AudioSeriesPage(EpisodeSeries, LibraryItemPage):
     """音频: talks and broadcasts as a series of episodes (集), shown and played like video episodes."""
 
     item_type = "audio"
@@ -463,21 +476,11 @@ class AudioSeriesPage(LibraryItemPage):
     presenter = models.CharField("主讲人", max_length=100, blank=True)
     producer = models.CharField("出品单位", max_length=100, blank=True)
 
-    content_panels = Page.content_panels + [
-        FieldRowPanel([FieldPanel("code"), FieldPanel("presenter"), FieldPanel("producer")]),
-    ] + LibraryItemPage.common_panels + [InlinePanel("episodes", label="集", heading="各集")]
-
-    search_fields = LibraryItemPage.search_fields + [index.SearchField("presenter")]
     api_prefetch = ("episodes__audio_file__transcode",)
     listing_prefetch = api_prefetch
     unique_child_rows = {"episodes": (("number",), "第{number}集的集数重复：同一音频中每集的集数不能相同。")}
 
-    api_fields = LibraryItemPage.api_fields + [
-        APIField("code"),
-        APIField("presenter"),
-        APIField("producer"),
-        APIField("episodes", serializer=AudioEpisodeSerializer(many=True)),
-    ]
+    api_fields = EpisodeSeries.series_api_fields + [APIField("episodes", serializer=AudioEpisodeSerializer(many=True))]
 
     class Meta:
         verbose_name = "音频"
@@ -490,38 +493,20 @@ class AudioSeriesPage(LibraryItemPage):
         return media_revision(episode.audio_file for episode in self.episodes.all())
 
 
-class AudioEpisode(models.Model):
-    """One audio episode (集); its number is unique within the series and sets the order."""
+class AudioEpisode(Episode):
+    """One audio episode (集)."""
+
+    medium, kind, url_prefix = "audio", "音频", "audio"
 
     page = ParentalKey(AudioSeriesPage, on_delete=models.CASCADE, related_name="episodes")
-    number = models.PositiveSmallIntegerField("集数")
-    title = models.CharField("标题", max_length=200)
-    duration_seconds = models.PositiveIntegerField("时长（秒）", default=0)
     audio_url = models.URLField("音频地址", blank=True)
     audio_file = models.ForeignKey(DOCUMENT_MODEL, verbose_name="音频文件", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    transcript = models.TextField("文字稿", blank=True)
 
     panels = [
         FieldRowPanel([FieldPanel("number"), FieldPanel("title"), FieldPanel("duration_seconds")]),
         FieldRowPanel([FieldPanel("audio_url"), FieldPanel("audio_file")]),
         FieldPanel("transcript"),
     ]
-
-    class Meta:
-        verbose_name = verbose_name_plural = "集"
-        ordering = ["number"]
-        unique_together = [("page", "number")]
-
-    def __str__(self) -> str:
-        return f"第{self.number}集 {self.title}"
-
-    @property
-    def site_path(self) -> str:
-        return f"/audio/{self.page_id}/{self.number}/"
-
-    def clean(self) -> None:
-        if not self.audio_url and not self.audio_file_id:
-            raise ValidationError({"audio_url": "请填写音频地址或上传音频文件（至少一项）。"})
 
 
 class MapSitePage(LibraryItemPage):

@@ -100,27 +100,36 @@ class EpisodeMediaSerializer(MediaSerializer):
         return media_of(instance) if self.may_fetch(instance) else None
 
 
-class EpisodeSerializer(serializers.Serializer):
+class EpisodeBaseSerializer(serializers.Serializer):
+    """What every episode (集) shows; a subclass declares its media fields, which the API lists between
+    duration_seconds and transcript (the order the builder has always seen)."""
+
+    TRAILING = ("transcript", "site_path")
+
     number = serializers.IntegerField()
     title = serializers.CharField()
     duration_seconds = serializers.IntegerField()
+    transcript = serializers.CharField()
+    site_path = serializers.CharField()
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()  # base class fields first, then the subclass's
+        for name in self.TRAILING:
+            fields[name] = fields.pop(name)
+        return fields
+
+
+class EpisodeSerializer(EpisodeBaseSerializer):
     video_url = serializers.CharField()
     video_file = DocumentSerializer(allow_null=True)
     poster = CoverSerializer(allow_null=True)
     media = EpisodeMediaSerializer(source="video_file", allow_null=True)
-    transcript = serializers.CharField()
-    site_path = serializers.CharField()
 
 
-class AudioEpisodeSerializer(serializers.Serializer):
-    number = serializers.IntegerField()
-    title = serializers.CharField()
-    duration_seconds = serializers.IntegerField()
+class AudioEpisodeSerializer(EpisodeBaseSerializer):
     audio_url = serializers.CharField()
     audio_file = DocumentSerializer(allow_null=True)
     media = EpisodeMediaSerializer(source="audio_file", allow_null=True)
-    transcript = serializers.CharField()
-    site_path = serializers.CharField()
 
 
 class IssueSerializer(serializers.Serializer):
