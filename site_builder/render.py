@@ -135,12 +135,12 @@ SITE_CONTEXT_KEYS = ("site_name", "site_url", "search_url", "nav_columns", "crit
 
 
 def published_assets() -> dict[str, tuple[str, bytes]]:
-    """The theme's scripts that pages load as files (static/*.js): name → (site path, bytes). The path carries a hash
-    of the bytes, so nginx serves it `immutable` and a changed script is a new URL."""
+    """The theme's files that pages load by URL (static/*.js scripts, *.svg pictures): name → (site path, bytes). The
+    path carries a hash of the bytes, so nginx serves it `immutable` and a changed file is a new URL."""
     assets = {}
-    for path in sorted((THEME_DIR / "static").glob("*.js")):
+    for path in sorted(p for p in (THEME_DIR / "static").iterdir() if p.suffix in (".js", ".svg")):
         data = path.read_bytes()
-        assets[path.name] = (f"/assets/{path.stem}.{hashlib.sha256(data).hexdigest()[:12]}.js", data)
+        assets[path.name] = (f"/assets/{path.stem}.{hashlib.sha256(data).hexdigest()[:12]}{path.suffix}", data)
     return assets
 
 

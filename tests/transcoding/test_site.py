@@ -44,7 +44,10 @@ def test_episode_pages_load_only_a_poster_and_offer_light_renditions_as_links(cm
     html = page(site, f"/videos/{series.pk}/2/")
     video = re.search(r"<video [^>]*>", html)[0]
     external = series.episodes.get(number=2).video_url
-    assert f'src="{external}"' in video and 'poster="data:image/svg+xml,' in video and "无法播放？点此打开视频" in html
+    poster = re.search(r'poster="(/assets/poster\.[0-9a-f]{12}\.svg)"', video)
+    assert f'src="{external}"' in video and poster and "无法播放？点此打开视频" in html
+    drawn = (site / poster[1].lstrip("/")).read_text(encoding="utf-8")
+    assert drawn.startswith("<svg") and "#7b1f1f" in drawn  # the theme's red with a play mark, not black
 
 
 def test_audio_series_are_built_listed_and_played(cms_api_url, tmp_path):
