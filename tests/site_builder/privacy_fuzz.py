@@ -306,12 +306,16 @@ class PrivacyFuzz:
         home.banner_page = self.pick()
         home.save_revision().publish()
 
-    def op_move_readable(self) -> None:
-        if self.readable:
-            document = self.rng.choice(self.readable)
+    def move_one_of(self, documents: list) -> None:
+        """An editor moves one of these processed files to another collection (restricted or not)."""
+        if documents:
+            document = self.rng.choice(documents)
             document.refresh_from_db()
             document.collection = self.rng.choice([*self.collections, Collection.get_first_root_node()])
             document.save()
+
+    def op_move_readable(self) -> None:
+        self.move_one_of(self.readable)
 
     def op_read_elsewhere(self) -> None:
         book = self.pick("ebook")
@@ -322,11 +326,7 @@ class PrivacyFuzz:
                 revision.publish()
 
     def op_move_playable(self) -> None:
-        if self.playable:
-            document = self.rng.choice(self.playable)
-            document.refresh_from_db()
-            document.collection = self.rng.choice([*self.collections, Collection.get_first_root_node()])
-            document.save()
+        self.move_one_of(self.playable)
 
     def op_play_elsewhere(self) -> None:
         """An editor gives an episode of another series (video or audio, as the file is) one of the transcoded files."""
