@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/v2/", api_router.urls),
     path("preview/", preview, name="preview"),
     path("", include("search_index.urls")),
+    path("", include("members.urls")),
+    path("", include("stats.urls")),
     # Every file under MEDIA_ROOT goes through the visibility check, in the demo, the tests and production
     # (where nginx sends the bytes; see MEDIA_ACCEL_REDIRECT_PREFIX). The builder downloads covers here.
     path("media/<path:path>", serve_media, name="media"),

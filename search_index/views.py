@@ -69,7 +69,8 @@ def critical_css() -> Markup:
         return Markup("")
 
 
-def render(template: str, context: dict, status: int = 200, max_age: int = SEARCH_MAX_AGE) -> HttpResponse:
+def render(template: str, context: dict, status: int = 200, max_age: int | None = SEARCH_MAX_AGE) -> HttpResponse:
+    """A page of the public site rendered live in the theme; `max_age=None` for a member's own page (never cached)."""
     labels = read_labels(index_dir())
     base = {
         "site_name": "党史学习资源库",
@@ -83,8 +84,8 @@ def render(template: str, context: dict, status: int = 200, max_age: int = SEARC
     return cache(response, max_age)
 
 
-def cache(response: HttpResponse, max_age: int) -> HttpResponse:
-    response["Cache-Control"] = f"public, max-age={max_age}"
+def cache(response: HttpResponse, max_age: int | None) -> HttpResponse:
+    response["Cache-Control"] = "private, no-store" if max_age is None else f"public, max-age={max_age}"
     return response
 
 

@@ -16,8 +16,10 @@ from urllib.parse import quote, unquote, urlsplit
 
 logger = logging.getLogger(__name__)
 
-# Answered by the application on the public origin (members' paths such as /me/ join them when they exist).
-DYNAMIC_PREFIXES: tuple[str, ...] = ("/search/", "/api/search/", "/api/suggest/", "/api/hotwords/")
+# Answered by the application on the public origin: search, and the members' paths (archive, study beats, page views).
+DYNAMIC_PREFIXES: tuple[str, ...] = (
+    "/search/", "/api/search/", "/api/suggest/", "/api/hotwords/", "/me/", "/api/me/", "/api/learning/", "/api/stats/",
+)
 # The build folder first, the application when the file is not there: covers are in the build, but
 # documents and images in rich text are served by the CMS's guarded /media/ view; a hot word newer
 # than the last build has no page yet and is rendered live.

@@ -20,6 +20,8 @@ ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,lo
 INSTALLED_APPS = [
     "content_models",
     "reading",
+    "members",
+    "stats",
     "site_builder",
     "transcoding",
     "search_index",
@@ -264,3 +266,11 @@ WAGTAILADMIN_COMMENTS_ENABLED = True
 WAGTAILADMIN_NOTIFICATION_FROM_EMAIL = os.environ.get("WAGTAILADMIN_NOTIFICATION_FROM_EMAIL", "noreply@dangshi.example.cn")
 WAGTAILADMIN_NOTIFICATION_USE_HTML = True
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# Members' learning archive (members/): sessions on the public origin, study beats from the static pages.
+MEMBER_SESSION_DAYS = int(os.environ.get("MEMBER_SESSION_DAYS", 30))
+MEMBER_LOGIN_FAILURE_LIMIT = int(os.environ.get("MEMBER_LOGIN_FAILURE_LIMIT", 5))  # wrong passwords for one number …
+MEMBER_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("MEMBER_LOGIN_LOCKOUT_MINUTES", 15))  # … within this window lock it
+STUDY_BEAT_MIN_INTERVAL_SECONDS = 25  # one credited beat per member per this many seconds
+STUDY_DAY_CAP_SECONDS = int(os.environ.get("STUDY_DAY_CAP_SECONDS", 4 * 3600))  # study credited per member per day
+BEAT_RECEIPT_DAYS = 2  # how long beat ids are remembered against replays
