@@ -10,6 +10,7 @@ by the 市级审核 group — approval publishes.
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import QuerySet
 from wagtail.models import (
     Collection,
     GroupApprovalTask,
@@ -180,3 +181,12 @@ def find_district_collection(district: District) -> Collection | None:
         .first()
     )
     return owned or Collection.objects.filter(name=district.name, depth=2).first()
+
+
+def editor_districts(user) -> QuerySet[District] | None:
+    """The districts whose members and figures `user` may see in the admin: None for all (superusers, city
+    editors), else the districts of the editor groups the user belongs to (possibly none)."""
+    if user.is_superuser or user.groups.filter(name=CITY_EDITORS).exists():
+        return None
+    names = set(user.groups.values_list("name", flat=True))
+    return District.objects.filter(pk__in=[d.pk for d in District.objects.all() if d.editor_group_name in names])
