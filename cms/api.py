@@ -1,17 +1,23 @@
 """The headless API router (/api/v2/): only live, public content, plus the preview endpoint."""
 
+import json
+from copy import copy
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.signing import BadSignature, SignatureExpired
-from django.http import Http404
+from django.http import Http404, HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from wagtail.api.v2.router import WagtailAPIRouter
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
+from wagtail.models import Page
 from wagtail_headless_preview.models import HeadlessPreviewMixin, PagePreview
 
 from content_models.models import Column, District, HomePage, LibraryItemPage, MapSitePage
@@ -183,6 +189,34 @@ class PagePreviewAPIViewSet(PagesAPIViewSet):
         page = preview.as_page()
         page.pk = page.pk or 0
         return page
+
+
+class PageRecordAPIViewSet(PublicPagesAPIViewSet):
+    """Not routed: the pages endpoint's detail record of one page its in-process caller names (page_record)."""
+
+    def __init__(self, page: Page, extra_context: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.page, self.extra_context = page, extra_context
+
+    def get_object(self):
+        return self.page
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **self.extra_context}
+
+
+def page_record(request: HttpRequest, page: Page, **context) -> dict:
+    """What /api/v2/pages/<id>/ answers for `page` (as JSON data), also for a page the public API hides.
+
+    For a caller that has already decided the requester may read it (members.district_content: a district-only
+    item for its district's members); `context` reaches the serializers (e.g. `member`, whose files it may name).
+    The requester's query string is left out, so nobody can reshape the record with ?fields=….
+    """
+    api_request = copy(request)
+    api_request.GET = QueryDict()
+    api_request.wagtailapi_router = api_router
+    view = PageRecordAPIViewSet(page.specific, context, request=Request(api_request), action="detail_view", format_kwarg=None, kwargs={})
+    return json.loads(JSONRenderer().render(view.get_serializer(view.page).data))
 
 
 api_router = WagtailAPIRouter("wagtailapi")

@@ -4,7 +4,8 @@ Every /media/ path must name a stored file of an image (original or rendition), 
 rendition of a document (transcoding/) or a reader page image of one (reading/), each as private as the document. Renditions and documents are served to
 anyone when they are public media (content_models.visibility); originals
 never are (the site shows renditions). Signed-in editors with admin access and choose/change permission
-on the file's collection may fetch any of them. Everything else answers 404, never 403, so nobody learns
+on the file's collection may fetch any of them. A logged-in member may fetch those a live district-only item of
+their own district uses (members.district_content), outside restricted collections. Everything else answers 404, never 403, so nobody learns
 that a private file exists. With settings.MEDIA_ACCEL_REDIRECT_PREFIX set, this view decides and nginx
 sends the bytes (X-Accel-Redirect to an `internal` location) and answers Range requests itself; without it,
 this view answers a single `Range: bytes=…` with 206 (phones seek in video and audio by ranges).
@@ -28,14 +29,19 @@ from wagtail.documents import get_permission_policy as document_permission_polic
 from wagtail.images import get_image_model
 from wagtail.images import get_permission_policy as image_permission_policy
 
-from .visibility import is_public_media
+from members.sessions import MEMBER_COOKIE, current_member
+
+from .visibility import is_public_media, pages_using, restricted_collections
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+    from members.models import Member
+
 # Short, so a file that stops being public leaves shared caches (CDN, proxies) within minutes.
 PUBLIC_CACHE_CONTROL = "public, max-age=600"
 PRIVATE_CACHE_CONTROL = "private, no-store"
+MEMBER_CACHE_CONTROL = "private, max-age=600"  # the member's own browser may keep it; no shared cache may
 NOT_FOUND = "没有这个文件。"
 BYTE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
@@ -47,6 +53,16 @@ def is_editor_for(user: AbstractBaseUser | AnonymousUser, obj: Model) -> bool:
         return False
     policy = document_permission_policy() if isinstance(obj, get_document_model()) else image_permission_policy()
     return policy.user_has_any_permission_for_instance(user, ["choose", "change"], obj)
+
+
+def is_member_media(member: Member | None, obj: Model) -> bool:
+    """True when a live district-only item of the member's district uses the image or document `obj`, and `obj`
+    is not in a view-restricted collection."""
+    from members.district_content import readable_items
+
+    if member is None or obj is None or restricted_collections().filter(pk=obj.collection_id).exists():
+        return False
+    return readable_items(member.district_id).filter(pk__in=pages_using(obj)).exists()
 
 
 def stored_name(path: str) -> str:
@@ -151,6 +167,10 @@ def serve_media(request: HttpRequest, path: str) -> HttpResponse:
         return file_response(request, name, PUBLIC_CACHE_CONTROL)
     if any(is_editor_for(request.user, owner) for owner in owners):
         return file_response(request, name, PRIVATE_CACHE_CONTROL)
+    if may_be_public and owners and request.COOKIES.get(MEMBER_COOKIE):
+        member = current_member(request)
+        if any(is_member_media(member, owner) for owner in owners):
+            return file_response(request, name, MEMBER_CACHE_CONTROL)
     raise Http404(NOT_FOUND)
 
 
@@ -160,6 +180,6 @@ def serve_document(request: HttpRequest, document_id: int, document_filename: st
     document = get_document_model().objects.filter(pk=document_id).first()
     if document is None or document.filename != document_filename:
         raise Http404(NOT_FOUND)
-    if is_public_media(document) or is_editor_for(request.user, document):
+    if is_public_media(document) or is_editor_for(request.user, document) or is_member_media(current_member(request), document):
         return HttpResponseRedirect(document.file.url)
     raise Http404(NOT_FOUND)

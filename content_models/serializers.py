@@ -1,14 +1,15 @@
 """Serializer fields for the headless API: renditions, nested rows, resolved rich text.
 
 An image or document that is not public media (content_models.visibility) serialises as null, so a
-public page never names a file from a restricted collection; its editors still see it (the preview).
+public page never names a file from a restricted collection; its editors still see it (the preview), and a
+district's members the files of their district-only items (members.district_content).
 """
 
 from rest_framework import serializers
 from wagtail.images.models import Filter, SourceImageIOError
 from wagtail.rich_text import expand_db_html
 
-from .media import is_editor_for
+from .media import is_editor_for, is_member_media
 from .visibility import public_media
 
 # Small WebP renditions: phones on 2G get the 160-wide one; Chrome picks via srcset.
@@ -33,6 +34,9 @@ class MediaSerializer(serializers.Serializer):
             public_ids[model] = set(public_media(model).values_list("pk", flat=True))
         if instance.pk in public_ids[model]:
             return True
+        # A member's page of a district-only item (cms.api.page_record) names the files that member may fetch.
+        if self.context.get("member") is not None:
+            return is_member_media(self.context["member"], instance)
         # Only a draft preview shows an editor private files: public answers are the same for everyone (cacheable).
         request = self.context.get("request")
         return bool(self.context.get("preview")) and request is not None and is_editor_for(request.user, instance)
