@@ -30,6 +30,15 @@ def clean_phone_field(raw: str) -> str:
         raise ValidationError(str(error)) from None
 
 
+def password_message(error: ValidationError) -> str:
+    """Django's password validators' message in plain Chinese (Django 5.2's zh-Hans lacks the length one)."""
+    if error.code == "password_too_short":
+        return f"密码太短了，至少要 {error.params['min_length']} 位。"
+    if error.code == "password_too_similar":
+        return "密码和姓名或手机号太像了，请换一个。"
+    return " ".join(error.messages)
+
+
 class LoginForm(forms.Form):
     phone = forms.CharField(label="手机号", max_length=20)
     password = forms.CharField(label="密码", max_length=128, strip=False)
@@ -67,7 +76,7 @@ class RegisterForm(forms.Form):
             try:
                 validate_password(first, Member(name=data.get("name", ""), phone=data.get("phone", "")))
             except ValidationError as error:
-                self.add_error("password1", error)
+                self.add_error("password1", [password_message(e) for e in error.error_list])
         return data
 
     def save(self) -> Member:

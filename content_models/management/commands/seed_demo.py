@@ -4,11 +4,15 @@ import sys
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from tqdm import tqdm
 
 from content_models.demo_data import SCALES
 from content_models.seeding import seed
+from members.demo import create_demo_member
+from members.demo_history import seed_study_history
 
 DEMO_USERS = [
     # (username, password, group or None for superuser)
@@ -41,6 +45,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"演示内容（{scale}）已就绪，本次新建：{summary}"))
         if users:
             self.create_users()
+        # The 「学习统计」 dashboard's history: a year at the seed's totals (last year, complete), or four recent weeks.
+        if scale == "seed":
+            call_command("seed_learning_history", year=timezone.localdate().year - 1, items_per_day=300, stdout=self.stdout)
+        else:
+            call_command("seed_learning_history", days=28, visits=2800, visitors=900, minutes=5600, items_per_day=8,
+                         stdout=self.stdout)
 
     def create_users(self) -> None:
         User = get_user_model()
@@ -54,3 +64,6 @@ class Command(BaseCommand):
                 user.groups.add(Group.objects.get(name=group))
             role = "超级管理员" if group is None else group
             self.stdout.write(f"演示账号：{username} / {password}（{role}）")
+        member, line = create_demo_member()
+        self.stdout.write(line)
+        seed_study_history(member)  # so the archive page shows figures right away
