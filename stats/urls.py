@@ -1,5 +1,9 @@
 """Routes of the anonymous page-view beacon on the public origin: /api/stats/…"""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .counting import count_view
+
+urlpatterns: list = [
+    path("api/stats/view", count_view, name="stats_view"),
+]
