@@ -44,6 +44,7 @@ class Reader:
     revision: str
     format: str  # "pdf" | "epub"
     page_count: int
+    item_id: int  # the CMS item study on these pages is credited to: the book, or the issue's periodical
 
     @property
     def cache_name(self) -> str:
@@ -74,7 +75,7 @@ class Reader:
         return pages + [f"{self.text_url(k)}index.html" for k in range(1, self.text_pages + 1)]
 
 
-def reader_of(reading: object, base: str, title: str, back_url: str) -> Reader | None:
+def reader_of(reading: object, base: str, title: str, back_url: str, item_id: int) -> Reader | None:
     """The Reader an API `reading` value describes, or None when it is null or not what the contract says."""
     if not isinstance(reading, dict):
         return None
@@ -84,7 +85,7 @@ def reader_of(reading: object, base: str, title: str, back_url: str) -> Reader |
         return None
     if kind not in ("pdf", "epub") or not _REVISION.match(revision):
         return None
-    return Reader(base, title, back_url, document_id, revision, kind, page_count)
+    return Reader(base, title, back_url, document_id, revision, kind, page_count, item_id)
 
 
 def issue_title(periodical: dict, issue: dict) -> str:
@@ -95,12 +96,13 @@ def readers_of(catalogue: Catalogue) -> list[Reader]:
     """Every reader the catalogue asks for: e-books and periodical issues whose `reading` is not null."""
     readers = []
     for book in catalogue.items.get("ebooks", []):
-        found = reader_of(book.get("reading"), f"{book['site_path']}read/", book["title"], book["site_path"])
+        found = reader_of(book.get("reading"), f"{book['site_path']}read/", book["title"], book["site_path"], book["id"])
         readers += [found] if found else []
     for periodical in catalogue.items.get("periodicals", []):
         for issue in periodical.get("issues", []):
             found = reader_of(
-                issue.get("reading"), f"{issue['site_path']}read/", issue_title(periodical, issue), issue["site_path"]
+                issue.get("reading"), f"{issue['site_path']}read/", issue_title(periodical, issue), issue["site_path"],
+                periodical["id"],
             )
             readers += [found] if found else []
     return readers
@@ -223,7 +225,7 @@ def reader_pages(reader: Reader, rows: list[dict], config: SiteConfig) -> list[P
     """The HTML pages of one reader from its cached API rows (sorted by number)."""
     book = {
         "title": reader.title, "url": reader.back_url, "base": reader.base, "page_count": reader.page_count,
-        "format": reader.format, "jump_url": f"{config.search_url}read/",
+        "format": reader.format, "jump_url": f"{config.search_url}read/", "item_id": reader.item_id,
     }
     # Screens in reading order: a PDF page is one, an EPUB chapter one per part.
     screens = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import threading
@@ -10,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 import requests
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -242,6 +244,11 @@ def test_a_series_is_finished_at_80_percent_of_its_running_time_and_not_when_a_d
     send(client, series.pk)
     award = PointAward.objects.get(member=member, kind=PointRule.FINISHED)
     assert (award.key, award.points) == (f"finished:{series.pk}", 7)
+
+
+def test_learning_js_stays_within_2_kb_gzipped():
+    script = (settings.BASE_DIR / "themes" / "default" / "static" / "learning.js").read_bytes()
+    assert len(gzip.compress(script, 9)) <= 2048
 
 
 def test_prune_learning_forgets_old_beat_ids_only(member):
