@@ -106,6 +106,8 @@ class MemberAdminForm(WagtailAdminModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         limit_to_user_districts(self, self.for_user)
+        # Typed as people write it ('139 0000 0001', '+86…'): normalised to its 11 digits in clean_phone.
+        self.fields["phone"] = forms.CharField(label="手机号", max_length=20, help_text="11 位手机号，列表中只显示前三后四位。")
 
     def clean_phone(self) -> str:
         return clean_phone_field(self.cleaned_data["phone"])

@@ -1,9 +1,16 @@
-"""Admin of the members' archive: the point rules (city editors only) and the year's learning ranking."""
+"""Admin of the members' archive: the point rules (city editors only), the year's learning ranking, and the 党员
+menu (members, communities with invitation codes, enrolment by spreadsheet, password reset) scoped by district."""
 
 from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, ObjectList
+from wagtail.admin.ui.menus import MenuItem as ActionMenuItem
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views import generic
+from wagtail.admin.views.generic import history, usage
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
@@ -11,7 +18,9 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from content_models.workspaces import editor_districts
 
-from .models import PointRule
+from .admin_views import DistrictPolicy, InUserDistricts, enrol, may_manage_members, reset_password
+from .forms import CommunityAdminForm, MemberAdminForm
+from .models import Community, Member, PointRule
 from .report import ranking_view
 
 RULE_HELP = (
@@ -69,3 +78,108 @@ class RankingMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def register_ranking_menu_item():
     return RankingMenuItem("年度学习排行", reverse("member_ranking"), icon_name="list-ol", order=240)
+
+
+# ---- 党员 menu: members, communities, enrolment, password reset (district editors: their district only) ----
+
+
+class MemberIndexView(InUserDistricts, generic.IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        url = reverse("member_reset_password", args=[instance.pk])
+        return [*buttons, ActionMenuItem("重置密码", url=url, icon_name="key", priority=30)]
+
+
+class ScopedEditView(InUserDistricts, generic.EditView):
+    pass
+
+
+class ScopedDeleteView(InUserDistricts, generic.DeleteView):
+    pass
+
+
+class ScopedHistoryView(InUserDistricts, history.HistoryView):
+    pass
+
+
+class ScopedUsageView(InUserDistricts, usage.UsageView):
+    pass
+
+
+class ScopedIndexView(InUserDistricts, generic.IndexView):
+    pass
+
+
+class DistrictScopedViewSet(ModelViewSet):
+    search_backend_name = None  # the ORM's icontains: these models are not in a search index
+    copy_view_enabled = False
+    edit_view_class = ScopedEditView
+    delete_view_class = ScopedDeleteView
+    history_view_class = ScopedHistoryView
+    usage_view_class = ScopedUsageView
+
+
+class MemberViewSet(DistrictScopedViewSet):
+    model = Member
+    name = "members_member"
+    url_prefix = "members/people"
+    icon = "user"
+    menu_label = "党员名单"
+    index_view_class = MemberIndexView
+    list_display = ["name", Column("phone_masked", label="手机号"), "district", "community", "is_active", "last_login"]
+    list_filter = ["district", "is_active"]
+    search_fields = ["name", "phone"]
+    edit_handler = ObjectList([
+        HelpPanel(content="<p>新增的党员还没有密码：保存后在党员名单里点「重置密码」，把临时密码告诉本人。</p>"),
+        FieldPanel("name"), FieldPanel("phone"), FieldPanel("district"), FieldPanel("community"), FieldPanel("is_active"),
+    ], base_form_class=MemberAdminForm)
+
+
+class CommunityViewSet(DistrictScopedViewSet):
+    model = Community
+    name = "members_community"
+    url_prefix = "members/communities"
+    icon = "home"
+    menu_label = "社区与邀请码"
+    index_view_class = ScopedIndexView
+    list_display = ["name", "district", "invitation_code"]
+    list_filter = ["district"]
+    search_fields = ["name", "invitation_code"]
+    edit_handler = ObjectList(
+        [FieldPanel("district"), FieldPanel("name"), FieldPanel("invitation_code")], base_form_class=CommunityAdminForm
+    )
+
+
+class MembersMenu(ViewSetGroup):
+    menu_label = "党员"
+    menu_icon = "group"
+    menu_order = 225
+    items = (MemberViewSet, CommunityViewSet)
+    submenu_hook = "register_members_menu_item"
+
+
+for scoped_model in (Member, Community):
+    register_permission_policy(scoped_model, DistrictPolicy(scoped_model))
+
+
+@hooks.register("register_admin_viewset")
+def register_members_menu():
+    return MembersMenu()
+
+
+@hooks.register("register_admin_urls")
+def register_member_admin_urls():
+    return [
+        path("members/reset-password/<int:pk>/", reset_password, name="member_reset_password"),
+        path("members/enrol/", enrol, name="member_enrol"),
+    ]
+
+
+class EnrolmentMenuItem(MenuItem):
+    def is_shown(self, request) -> bool:
+        return may_manage_members(request.user)
+
+
+@hooks.register("register_members_menu_item")
+def register_enrolment_menu_item():
+    return EnrolmentMenuItem("批量导入党员", reverse("member_enrol"), icon_name="table", order=30)
