@@ -10,6 +10,7 @@ import gzip
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -296,6 +297,27 @@ def test_every_dynamic_prefix_reaches_the_application_with_the_forwarding_header
         assert seen["x-forwarded-proto"] == "http" and seen["host"] == f"127.0.0.1:{site.public}"
         # The application sets its own security headers; nginx adds none of the static site's to it.
         assert "content-security-policy" not in headers and headers["cache-control"] == "public, max-age=60"
+
+
+MEMBER_PREFIXES = ("/me/", "/api/me/", "/api/learning/", "/api/stats/")
+
+
+def test_members_paths_go_to_the_application_never_the_search_nodes_and_their_forms_are_rate_limited(workdir):
+    """Rendered with separate search nodes (no nginx needed): each dynamic prefix has its location, the members'
+    ones (they write to the primary database) proxy to dangshi_app, and the login and registration POSTs count
+    in a zone of their own."""
+    rendered = render(workdir, "TLS=0", "SEARCH_UPSTREAM=127.0.0.1:8001 127.0.0.1:8002")
+    assert rendered.returncode == 0, rendered.stderr
+    text = (workdir / "nginx.conf").read_text(encoding="utf-8")
+    public = text[:text.index("# The editors' host")]
+    blocks = {path: body for path, body in re.findall(r"location (?:\^~|=) (\S+) \{(.*?)\n\s*\}", public, re.S)}
+    assert set(MEMBER_PREFIXES) <= set(DYNAMIC_PREFIXES) and set(DYNAMIC_PREFIXES) <= set(blocks)
+    for path in (*MEMBER_PREFIXES, "/me/login/", "/me/register/"):
+        assert "proxy_pass http://dangshi_app;" in blocks[path] and "dangshi_search" not in blocks[path], path
+    for path in ("/me/login/", "/me/register/"):
+        assert "limit_req zone=dangshi_member_login " in blocks[path], path
+    assert "limit_req_zone $dangshi_login_key zone=dangshi_member_login:" in text
+    assert "proxy_pass http://dangshi_search;" in blocks["/search/"]
 
 
 def test_fallback_prefixes_try_the_build_first_then_the_application(site):
