@@ -7,6 +7,7 @@ import csv
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
@@ -75,6 +76,7 @@ class Dashboard:
     def _in_scope(self, queryset):
         return queryset if self.scope is None else queryset.filter(district_id__in=self.scope)
 
+    @cached_property
     def daily(self) -> dict[date, list[int]]:
         """{day: [visits, visitors, study seconds, active members]} (visitors 0 for a district scope)."""
         days: dict[date, list[int]] = {}
@@ -98,7 +100,7 @@ class Dashboard:
 
     def series(self, grain: str) -> list[dict]:
         """Rows per day, week or month: label, visits, visitors, study minutes, average daily active members."""
-        daily = self.daily()
+        daily = self.daily
         buckets: dict[date, dict] = {}
         day = self.period.start
         while day <= self.period.end:
@@ -116,7 +118,7 @@ class Dashboard:
 
     def totals(self) -> dict:
         """The period's visits, visitors (daily-unique, added up), study minutes and average daily active members."""
-        daily = list(self.daily().values())
+        daily = list(self.daily.values())
         return {
             "visits": sum(row[0] for row in daily), "visitors": sum(row[1] for row in daily),
             "minutes": sum(row[2] for row in daily) // 60,
@@ -165,17 +167,18 @@ class Dashboard:
         items: dict[int, list[int]] = defaultdict(lambda: [0, 0])
         months = ItemMonth.objects.filter(month__gte=self.period.start, month__lte=self.period.end, month__lt=current_month)
         days = ItemDay.objects.filter(day__gte=max(self.period.start, current_month), day__lte=self.period.end).exclude(item_id=NO_ITEM)
+        own = None
         if self.scope is not None:
-            own = LibraryItemPage.objects.filter(district_id__in=self.scope).values("pk")
-            months, days = months.filter(item_id__in=own), days.filter(item_id__in=own)
+            own_items = LibraryItemPage.objects.filter(district_id__in=self.scope).values("pk")
+            months, days = months.filter(item_id__in=own_items), days.filter(item_id__in=own_items)
+            own = set(own_items.values_list("pk", flat=True))
         for model_rows in (months, days):
             for row in model_rows.values("item_id").annotate(v=Sum("views"), s=Sum("study_seconds")):
                 items[row["item_id"]][0] += row["v"]
                 items[row["item_id"]][1] += row["s"]
         if self.live:
             for item, seconds in self.live.item_study.items():
-                if item in items or self.scope is None or LibraryItemPage.objects.filter(
-                        pk=item, district_id__in=self.scope).exists():
+                if own is None or item in own:
                     items[item][1] += seconds
         top = sorted(items.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))[:TOP]
         titles = dict(Page.objects.filter(pk__in=[k for k, _ in top]).values_list("pk", "title"))

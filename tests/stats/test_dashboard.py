@@ -3,6 +3,7 @@ editor's share, the CSV export, the charts, and the roll-up command run twice.""
 
 import csv
 import io
+import json
 from datetime import date
 
 import pytest
@@ -98,3 +99,27 @@ def test_the_roll_up_run_again_changes_nothing(history):
     call_command("rollup_learning_stats", "--since", "2024-03-05", "--until", "2024-03-06")
     assert snapshot() == before
     assert before[0] and DayTotal.objects.get(day="2024-03-05").visitors == 3
+
+
+def test_today_is_counted_live_before_any_roll_up(admin_client_zh, tiny_catalogue):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    news = LibraryItemPage.objects.get(slug="news-0001")
+
+    def today_row():
+        rows = table(admin_client_zh, "series", period="month", grain="day")
+        assert rows[-1][0] == f"{today.month}月{today.day}日"
+        return [int(float(cell)) for cell in rows[-1][1:4]]
+
+    visits, visitors, minutes = today_row()
+    for agent in ("华为手机", "小米手机"):
+        admin_client_zh.post("/api/stats/view", json.dumps({"page": news.pk, "path": "/news/1/"}), content_type="text/plain",
+                             HTTP_ORIGIN="http://testserver", HTTP_USER_AGENT=agent, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    zhao = Member.objects.create(name="赵淑珍", phone="13900000103", district=news.district, password="x")
+    StudyRecord.objects.create(member=zhao, district=zhao.district, item_id=news.pk, day=today, seconds=600,
+                               updated_at=timezone.now())
+    assert today_row() == [visits + 2, visitors + 2, minutes + 10]
+    assert not DayTotal.objects.filter(day=today).exists()
+    items = {row[0]: row[1:] for row in table(admin_client_zh, "items", period="month")[1:]}
+    assert int(items[news.title][1]) >= 10
