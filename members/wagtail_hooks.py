@@ -125,6 +125,7 @@ class MemberViewSet(DistrictScopedViewSet):
     url_prefix = "members/people"
     icon = "user"
     menu_label = "党员名单"
+    menu_name = "members"
     index_view_class = MemberIndexView
     list_display = ["name", Column("phone_masked", label="手机号"), "district", "community", "is_active", "last_login"]
     list_filter = ["district", "is_active"]
@@ -141,6 +142,7 @@ class CommunityViewSet(DistrictScopedViewSet):
     url_prefix = "members/communities"
     icon = "home"
     menu_label = "社区与邀请码"
+    menu_name = "communities"
     index_view_class = ScopedIndexView
     list_display = ["name", "district", "invitation_code"]
     list_filter = ["district"]
@@ -152,6 +154,7 @@ class CommunityViewSet(DistrictScopedViewSet):
 
 class MembersMenu(ViewSetGroup):
     menu_label = "党员"
+    menu_name = "members-menu"
     menu_icon = "group"
     menu_order = 225
     items = (MemberViewSet, CommunityViewSet)

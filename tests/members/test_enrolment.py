@@ -179,3 +179,17 @@ def test_import_members_command_writes_the_result_sheet_beside_the_file(people, 
     source.write_text("姓名,手机号,县市区,社区\n陈淑珍,135,宽城区,\n", encoding="utf-8")
     with pytest.raises(CommandError, match="未导入任何内容"):
         call_command("import_members", str(source))
+
+
+def test_the_members_menu_is_shown_to_district_editors_and_not_to_staff_without_a_district(client, people, districts):
+    editor_client(client, "南关区编辑")
+    menu = client.get("/admin/").content.decode()  # the sidebar's items, as JSON
+    assert all(f'"url": "/admin/members/{path}/"' in menu for path in ("people", "communities", "enrol"))
+    form = client.get("/admin/members/people/new/").content.decode()
+    assert "南关区" in form and "宽城区" not in form
+    visitor = get_user_model().objects.create_user("visitor", password="pw")
+    visitor.groups.add(Group.objects.get(name="市级审核"))  # may use the admin, but is no district's editor
+    client.force_login(visitor)
+    assert '"url": "/admin/members/people/"' not in client.get("/admin/").content.decode()
+    assert client.get("/admin/members/people/").status_code in (302, 403)
+    assert client.get("/admin/members/enrol/").status_code in (302, 403)
