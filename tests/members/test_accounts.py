@@ -1,7 +1,10 @@
 """Members' login, lockout, logout and registration through HTTP, as a phone's browser (no JavaScript) does them."""
 
+import re
+
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from content_models.taxonomy import District
 from members.demo import create_demo_member
@@ -93,12 +96,14 @@ def test_logout_is_post_only_and_ends_the_session(client, demo_member):
     assert client.get("/api/me/").status_code == 401
 
 
-def test_logout_needs_the_csrf_token(demo_member):
-    from django.test import Client
-
+def test_the_forms_carry_a_working_csrf_token_and_logout_needs_it(demo_member):
     client = Client(enforce_csrf_checks=True)
-    log_in(client)  # no token either: refused too
-    assert client.post("/me/logout/").status_code == 403
+    assert log_in(client).status_code == 403  # a POST without the form's token
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', client.get("/me/login/").content.decode())[1]
+    assert log_in(client, csrfmiddlewaretoken=token).status_code == 302
+    assert client.post("/me/logout/").status_code == 403 and client.get("/api/me/").status_code == 200
+    assert client.post("/me/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
+    assert client.get("/api/me/").status_code == 401
 
 
 def register(client, **changes):
