@@ -2,22 +2,25 @@
 
 Everything that decides whether a beat is credited happens in one transaction under the member's row lock, so two
 beats arriving together cannot both pass the interval or the day cap. The hot path is a handful of indexed queries:
-the item (one query, with its reader page count and episode durations), the receipt insert, the member lock, the
-member update, the study row upsert, the study rule; more only when points change or a series may be finished.
+the receipt insert, the member lock, the member update, the study row upsert, the study rule; the item's facts (one
+query, with its reader page count and episode durations) are cached a minute per process; more only when points
+change or a series may be finished.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce, Substr
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
-from wagtail.models import PageViewRestriction
+from wagtail.models import Page, PageViewRestriction
 
 from content_models.models import AudioEpisode, LibraryItemPage, VideoEpisode
 from reading.models import DocumentProcessing
@@ -26,6 +29,7 @@ from .models import BeatReceipt, Member, PointRule, StudyRecord
 from .points import grant, grant_study, rule_on
 
 FINISHED_SHARE = 0.8  # a series is finished once the member's seconds on it reach this share of its running time
+FACTS_SECONDS = 60  # how long a process trusts what it read of an item (publishing elsewhere shows within this)
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,24 @@ def _episodes(model, column: str, **condition) -> Subquery:
     return Subquery(rows.annotate(value=aggregate).values("value"), output_field=IntegerField())
 
 
-def readable_item(member: Member, item_id: int) -> ReadableItem | None:
-    """The live item `member` may read (public, or district-only in the member's district), in one query; else None.
+@dataclass(frozen=True)
+class _ItemFacts:
+    district_only: bool
+    district_id: int | None
+    reader_pages: int
+    series_seconds: int
 
-    Public as content_models.visibility means it (live, no view restriction on it or an ancestor, not expired),
-    written as subqueries so one round trip answers on the beats' hot path.
-    """
+
+_facts: dict[int, tuple[float, _ItemFacts | None]] = {}  # item id → (when read, facts; None: not a live public-ish item)
+
+
+def _item_facts(item_id: int) -> _ItemFacts | None:
+    """An item's facts for crediting, kept FACTS_SECONDS per process (every beat of a reading member asks the same);
+    saving or deleting a page, a view restriction, a reader or an episode clears them in this process."""
+    now = time.monotonic()
+    cached = _facts.get(item_id)
+    if cached and now - cached[0] < FACTS_SECONDS:
+        return cached[1]
     restricted = PageViewRestriction.objects.filter(
         page__path=Substr(OuterRef("path"), 1, F("page__depth") * LibraryItemPage.steplen)
     )
@@ -68,7 +84,6 @@ def readable_item(member: Member, item_id: int) -> ReadableItem | None:
     ).values("page_count")[:1]
     row = (
         LibraryItemPage.objects.filter(pk=item_id, live=True)
-        .filter(Q(district_only=False) | Q(district_id=member.district_id))
         .exclude(expire_at__lte=timezone.now())
         .exclude(Exists(restricted))
         .annotate(
@@ -78,12 +93,38 @@ def readable_item(member: Member, item_id: int) -> ReadableItem | None:
                 _episodes(VideoEpisode, "pk", duration_seconds=0), _episodes(AudioEpisode, "pk", duration_seconds=0), 0
             ),
         )
-        .values("pk", "reader_pages", "series_total", "series_unknown")
+        .values("district_only", "district_id", "reader_pages", "series_total", "series_unknown")
         .first()
     )
-    if row is None:
+    facts = row and _ItemFacts(
+        row["district_only"], row["district_id"], row["reader_pages"], 0 if row["series_unknown"] else row["series_total"]
+    )
+    if len(_facts) > 50_000:  # far more than the catalogue's items: ids that were probed, not read
+        _facts.clear()
+    _facts[item_id] = (now, facts)
+    return facts
+
+
+def _forget_item_facts(sender, **_kwargs) -> None:
+    # Every model's saves come here (a page's signal names its own class, not Page): keep the test cheap.
+    if issubclass(sender, (Page, PageViewRestriction, DocumentProcessing, VideoEpisode, AudioEpisode)):
+        _facts.clear()
+
+
+post_save.connect(_forget_item_facts, dispatch_uid="learning-item-facts-save")
+post_delete.connect(_forget_item_facts, dispatch_uid="learning-item-facts-delete")
+
+
+def readable_item(member: Member, item_id: int) -> ReadableItem | None:
+    """The live item `member` may read (public, or district-only in the member's district); else None.
+
+    Public as content_models.visibility means it (live, no view restriction on it or an ancestor, not expired),
+    written as subqueries so one round trip answers when the facts are not cached.
+    """
+    facts = _item_facts(item_id)
+    if facts is None or (facts.district_only and facts.district_id != member.district_id):
         return None
-    return ReadableItem(row["pk"], row["reader_pages"], 0 if row["series_unknown"] else row["series_total"])
+    return ReadableItem(item_id, facts.reader_pages, facts.series_seconds)
 
 
 def _first_receipt(beat: uuid.UUID, now) -> bool:
@@ -108,13 +149,19 @@ def credit(member: Member, beat: Beat) -> int:
     with transaction.atomic():
         if not _first_receipt(beat.beat, now):
             return 0
-        state = (
-            Member.objects.select_for_update()
-            .filter(pk=member.pk)
-            .values("last_beat_at", "credited_day", "credited_day_seconds")
-            .first()
-        )
-        if state is None:
+        if connection.vendor == "postgresql":
+            # A beat lost in a crash costs 30 s of one member's record; waiting for the WAL flush on every beat
+            # cost more than the rest of the request (bench/bench_beats.py). Only this transaction.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        try:
+            # of=self: Member's default ordering joins the district, whose row must not be locked with it.
+            state = (
+                Member.objects.select_for_update(of=("self",))
+                .values("last_beat_at", "credited_day", "credited_day_seconds")
+                .get(pk=member.pk)
+            )
+        except Member.DoesNotExist:  # the account was deleted meanwhile
             return 0
         if state["last_beat_at"] and now - state["last_beat_at"] < timedelta(seconds=settings.STUDY_BEAT_MIN_INTERVAL_SECONDS):
             return 0
