@@ -17,6 +17,7 @@ from .learning import Beat, credit
 from .sessions import current_member, same_origin
 
 MAX_BODY_BYTES = 1024
+LARGEST = 2**31 - 1  # page ids and positions are 32-bit integers in the database
 CONTENT_TYPES = {"text/plain", "application/json"}  # what navigator.sendBeacon sends for a string or a JSON Blob
 NO_STORE = {"Cache-Control": "private, no-store"}
 
@@ -38,11 +39,11 @@ def parse_beat(body: bytes) -> Beat:
     if not isinstance(data, dict):
         raise ValueError("学习记录的格式不对：应为 JSON 对象。")
     page, seconds, position = data.get("page"), data.get("seconds"), data.get("position")
-    if not _whole_number(page) or page <= 0:
+    if not _whole_number(page) or not 0 < page <= LARGEST:
         raise ValueError("学习记录缺少资源编号（page）。")
     if not _whole_number(seconds):
         raise ValueError("学习记录缺少学习秒数（seconds）。")
-    if position is not None and (not _whole_number(position) or position < 0):
+    if position is not None and (not _whole_number(position) or not 0 <= position <= LARGEST):
         raise ValueError("学习位置（position）应为不小于 0 的整数。")
     try:
         beat = uuid.UUID(str(data.get("beat", "")))

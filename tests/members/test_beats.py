@@ -113,6 +113,8 @@ def test_a_missing_or_foreign_origin_gets_403(member, origin):
         (json.dumps({"page": 5, "seconds": "30", "beat": str(uuid.uuid4())}), "学习秒数"),
         (json.dumps({"page": 5, "seconds": 30, "beat": "123"}), "编号"),
         (json.dumps({"page": 5, "seconds": 30, "beat": str(uuid.uuid4()), "position": -2}), "位置"),
+        (json.dumps({"page": 2**40, "seconds": 30, "beat": str(uuid.uuid4())}), "资源编号"),
+        (json.dumps({"page": 5, "seconds": 30, "beat": str(uuid.uuid4()), "position": 2**40}), "位置"),
         (json.dumps({"page": 5, "seconds": 30, "beat": str(uuid.uuid4()), "pad": "学" * 400}), "1 KB"),
     ],
 )
