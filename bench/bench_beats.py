@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -211,6 +212,7 @@ def main() -> None:
 
         connections.close_all()
         sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
