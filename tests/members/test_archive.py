@@ -71,6 +71,7 @@ def test_archive_shows_who_and_the_exact_minutes_today_this_week_and_this_year(c
     assert "<dt>今天</dt><dd>15 分钟</dd>" in html
     assert f"<dt>本周</dt><dd>{week} 分钟</dd>" in html
     assert f"<dt>今年</dt><dd>{year} 分钟</dd>" in html
+    assert 'href="/me/district/">南关区党员专享学习内容</a>' in html
     assert "<dt>连续学习</dt><dd>2 天</dd>" in html
     assert 'action="/me/logout/" method="post"' in html and 'href="/me/export.xlsx"' in html and 'href="/me/delete/"' in html
     assert "<script" not in html.split("</head>")[1]  # the page works without JavaScript

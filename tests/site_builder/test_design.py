@@ -152,6 +152,7 @@ def test_feeds_and_map_data_are_links_in_head_and_on_one_plain_page(cms_api_url,
     assert 'type="application/geo+json"' in html(tmp_path, "/map/nanguan/").split("</head>")[0]
     data = html(tmp_path, "/data/")
     assert "<h1>数据与订阅</h1>" in data and 'href="/data/"' in column  # the footer links it
+    assert 'href="/me/">我的学习档案（党员登录）</a>' in column  # and the members' way in
     for target in re.findall(r'href="(/(?:columns|map)/[^"]+\.(?:xml|geojson))"', data):
         assert (tmp_path / target.lstrip("/")).is_file()
     assert 'href="/columns/shizheng-yaowen/feed.xml"' in data and 'href="/map/nanguan.geojson"' in data
