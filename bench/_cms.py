@@ -1,9 +1,11 @@
-"""Helpers the bench scripts share: a scratch CMS (its own var dir and database) and a server on a free port."""
+"""Helpers the bench scripts share: a scratch CMS (its own var dir and database), a scratch PostgreSQL database and a
+server on a free port."""
 
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +13,8 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+# The machine's PostgreSQL (trust auth); benches create and drop databases of their own there, never `test`.
+POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 
 
 def cms_env(var_dir: Path) -> dict[str, str]:
@@ -18,11 +22,45 @@ def cms_env(var_dir: Path) -> dict[str, str]:
     return {**os.environ, "DANGSHI_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "cms.settings.dev"}
 
 
-def manage(env: dict[str, str], *args: str) -> float:
-    """Run a management command; return its wall-clock seconds."""
+def manage(env: dict[str, str], *args: str, quiet: bool = False) -> float:
+    """Run a management command (its output hidden when `quiet`, so a bench's JSON stays alone on stdout); return its wall-clock seconds."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL if quiet else None)
     return time.perf_counter() - started
+
+
+def sql(statement: str) -> None:
+    """Run one statement on the machine's PostgreSQL (database `postgres`)."""
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", f"{POSTGRES}/postgres", "-c", statement],
+                   check=True, env={**os.environ, "PGOPTIONS": "--client-min-messages=warning"}, stdout=subprocess.DEVNULL)
+
+
+def django_on_fresh_database(name: str) -> None:
+    """In this process: Django on a new PostgreSQL database `name` (dropped first), dev settings with DEBUG off and a
+    scratch var dir, migrated, with the tiny demo catalogue. `drop_database(name)` when done."""
+    sql(f"DROP DATABASE IF EXISTS {name}")
+    sql(f"CREATE DATABASE {name}")
+    os.environ.update({"DATABASE_URL": f"{POSTGRES}/{name}", "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
+                       "DANGSHI_VAR_DIR": tempfile.mkdtemp(prefix=f"{name}-")})
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    settings.DEBUG = False
+    call_command("migrate", verbosity=0)
+    with open(os.devnull, "w") as quiet:
+        call_command("seed_demo", "--scale", "tiny", verbosity=0, stdout=quiet)
+
+
+def drop_database(name: str) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    sql(f"DROP DATABASE IF EXISTS {name}")
 
 
 def free_port() -> int:

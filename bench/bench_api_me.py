@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_dashboard import POSTGRES, sql  # noqa: E402 — the same database helpers
+from bench._cms import django_on_fresh_database, drop_database  # noqa: E402
 
 DB_NAME = "bench_api_me"
 
@@ -34,31 +32,17 @@ def main() -> None:
     parser.add_argument("--others", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=300)
     args = parser.parse_args()
-    sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
-    sql(f"CREATE DATABASE {DB_NAME}")
-    os.environ.update({"DATABASE_URL": f"{POSTGRES}/{DB_NAME}", "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
-                       "DANGSHI_VAR_DIR": tempfile.mkdtemp(prefix="bench-api-me-")})
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connections
-    from django.http import HttpResponse
-    from django.test import Client, RequestFactory
-    from django.test.utils import setup_test_environment
-    from django.utils import timezone
-
-    from content_models.pages import LibraryItemPage
-    from content_models.taxonomy import District
-    from members.models import Member, PointAward, PointRule, StudyRecord
-    from members.sessions import MEMBER_COOKIE, log_in
-
     try:
-        setup_test_environment()
-        settings.DEBUG = False
-        call_command("migrate", verbosity=0)
-        call_command("seed_demo", "--scale", "tiny", verbosity=0, stdout=open(os.devnull, "w"))
+        django_on_fresh_database(DB_NAME)
+        from django.http import HttpResponse
+        from django.test import Client, RequestFactory
+        from django.utils import timezone
+
+        from content_models.pages import LibraryItemPage
+        from content_models.taxonomy import District
+        from members.models import Member, PointAward, PointRule, StudyRecord
+        from members.sessions import MEMBER_COOKIE, log_in
+
         district = District.objects.get(slug="nanguan")
         items = list(LibraryItemPage.objects.values_list("pk", flat=True)[:3])
         today, now = timezone.localdate(), timezone.now()
@@ -97,8 +81,7 @@ def main() -> None:
             "goal_p95_ms": 20,
         }, ensure_ascii=False, indent=2))
     finally:
-        connections.close_all()
-        sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        drop_database(DB_NAME)
 
 
 if __name__ == "__main__":

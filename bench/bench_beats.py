@@ -34,15 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._cms import free_port  # noqa: E402
+from bench._cms import POSTGRES, free_port, manage, sql  # noqa: E402
 
-POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "bench_beats"
-
-
-def sql(statement: str) -> None:
-    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", f"{POSTGRES}/postgres", "-c", statement],
-                   check=True, env={**os.environ, "PGOPTIONS": "--client-min-messages=warning"}, stdout=subprocess.DEVNULL)
 
 
 def environment(work: Path, port: int) -> dict[str, str]:
@@ -66,10 +60,6 @@ def environment(work: Path, port: int) -> dict[str, str]:
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_PROC_NAME": "dangshi-bench-beats",
     }
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def make_members(count: int) -> tuple[list[str], int]:
@@ -159,9 +149,9 @@ def main() -> None:
     sql(f"CREATE DATABASE {DB_NAME}")
     server = None
     try:
-        manage(env, "migrate", "--noinput")
-        manage(env, "createcachetable")
-        manage(env, "seed_demo", "--scale", "tiny")
+        manage(env, "migrate", "--noinput", quiet=True)
+        manage(env, "createcachetable", quiet=True)
+        manage(env, "seed_demo", "--scale", "tiny", quiet=True)
         os.environ.update(env)  # this process's Django (members, the count) uses the same database and settings
         tokens, item = make_members(args.members)
         server = subprocess.Popen(

@@ -14,22 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+sys.path.insert(0, str(ROOT))
+
+from bench._cms import django_on_fresh_database, drop_database  # noqa: E402
+
 DB_NAME = "bench_stats"
-
-
-def sql(statement: str) -> None:
-    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", f"{POSTGRES}/postgres", "-c", statement],
-                   check=True, env={**os.environ, "PGOPTIONS": "--client-min-messages=warning"}, stdout=subprocess.DEVNULL)
 
 
 def timings(client, url: str, runs: int) -> dict:
@@ -51,32 +46,17 @@ def main() -> None:
     parser.add_argument("--items-per-day", type=int, default=600)
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
-    sql(f"CREATE DATABASE {DB_NAME}")
-    os.environ.update({"DATABASE_URL": f"{POSTGRES}/{DB_NAME}", "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
-                       "DANGSHI_VAR_DIR": tempfile.mkdtemp(prefix="bench-stats-")})
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import connections
-    from django.test import Client
-    from django.test.utils import setup_test_environment
-    from django.utils import timezone
-
-    from content_models.pages import LibraryItemPage
-    from stats.history import seed_history, year_days
-    from stats.management.commands.seed_learning_history import SEED_TOTALS
-    from stats.models import ColumnDay, DayTotal, DistrictDay, ItemDay, ItemMonth
-
     try:
-        setup_test_environment()
-        settings.DEBUG = False
-        call_command("migrate", verbosity=0)
-        call_command("seed_demo", "--scale", "tiny", verbosity=0, stdout=open(os.devnull, "w"))
+        django_on_fresh_database(DB_NAME)
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+        from django.utils import timezone
+
+        from content_models.pages import LibraryItemPage
+        from stats.history import seed_history, year_days
+        from stats.management.commands.seed_learning_history import SEED_TOTALS
+        from stats.models import ColumnDay, DayTotal, DistrictDay, ItemDay, ItemMonth
+
         real = list(LibraryItemPage.objects.values_list("pk", flat=True))
         item_ids = real + list(range(100000, 100000 + max(0, args.items - len(real))))
         year = timezone.localdate().year - 1
@@ -104,8 +84,7 @@ def main() -> None:
         }
         print(json.dumps(result, ensure_ascii=False, indent=2))
     finally:
-        connections.close_all()
-        sql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        drop_database(DB_NAME)
 
 
 if __name__ == "__main__":
