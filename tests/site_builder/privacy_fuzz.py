@@ -27,6 +27,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.core.management import call_command
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from wagtail.documents import get_document_model
@@ -48,6 +50,9 @@ from content_models.models import (
     VideoSeriesPage,
 )
 from content_models.seeding import cover_image_bytes
+from content_models.taxonomy import District
+from members.models import Member
+from members.sessions import MEMBER_COOKIE, log_in
 from search_index.indexer import current_generation
 from search_index.models import HotWordPin
 from site_builder.build import build_site
@@ -71,6 +76,8 @@ class Report:
     objects_checked: int = 0
     episode_media_checked: int = 0  # references to /media/transcodes/ (light video and audio) in built files
     reader_files_checked: int = 0  # built files under …/read/: the page-by-page reader
+    member_pages_checked: int = 0  # /me/district/… answers to logged-in members
+    member_pages_readable: int = 0  # … of which the member's own district-only items
     seconds: float = 0.0
 
     def summary(self) -> dict:
@@ -85,6 +92,8 @@ class Report:
             "bucket_objects_checked": self.objects_checked,
             "episode_media_checked": self.episode_media_checked,
             "reader_files_checked": self.reader_files_checked,
+            "member_pages_checked": self.member_pages_checked,
+            "member_pages_readable": self.member_pages_readable,
             "leaks_found": len(self.leaks),
             "full_build_mismatches": len(self.mismatches),
             "seconds": round(self.seconds, 1),
@@ -143,6 +152,18 @@ class PrivacyFuzz:
                 page.save_revision()
         call_command("build_search_index", verbosity=0)
         self.drain(full=True)
+        self.members = self.log_in_members()
+
+    def log_in_members(self) -> dict[int, requests.Session]:
+        """{district id: a browser holding a logged-in member's cookie}, for two districts whose sections hold items."""
+        browsers = {}
+        for district in District.objects.filter(pk__in=[s.district_id for s in self.sections() if s.district_id]).order_by("pk")[:2]:
+            member = Member.objects.create(name="测试党员", phone=f"1380000{district.pk:04d}", district=district, password="!")
+            response = HttpResponse()
+            log_in(RequestFactory().get("/me/login/"), response, member)
+            browsers[district.pk] = requests.Session()
+            browsers[district.pk].cookies.set(MEMBER_COOKIE, response.cookies[MEMBER_COOKIE].value)
+        return browsers
 
     def new_image(self):
         self.count += 1
@@ -437,7 +458,44 @@ class PrivacyFuzz:
         for name in sorted(markers & self.ever_public):
             self.leak(f"search {name}", self.get(f"/api/search/?q={name}"), private)
             self.leak(f"suggest {name}", self.get(f"/api/suggest/?q={name}"), private)
+        self.check_members(markers)
         self.check_same_as_full_build(built)
+
+    def check_members(self, private: set[str]) -> None:
+        """Each member reads on /me/district/<id>/ exactly the live, unrestricted district-only items whose section is in
+        their district (decided here from the tree, not the stored district), and no page of theirs shows a private
+        marker other than those items'. Anonymous visitors are sent to the login form."""
+        restricted = list(PageViewRestriction.objects.values_list("page__path", flat=True))
+        items = self.items()
+        for district_id, browser in self.members.items():
+            readable = {
+                page.pk: set(MARKER.findall(page.title)) | set(MARKER.findall(page.summary))
+                for page in items
+                if page.live and page.district_only and page.district_from_tree() == district_id
+                and not any(page.path.startswith(path) for path in restricted)
+            }
+            hidden = private - set().union(*readable.values())
+            listing = browser.get(f"{self.live_url}/me/district/", timeout=30)
+            self.leak(f"/me/district/ of district {district_id}", listing.text, hidden)
+            for page in items:
+                path = f"/me/district/{page.pk}/"
+                response = browser.get(self.live_url + path, timeout=30, allow_redirects=False)
+                self.report.member_pages_checked += 1
+                if page.pk in readable:
+                    self.report.member_pages_readable += 1
+                    if response.status_code != 200:
+                        self.report.mismatches.append(f"{path} answers {response.status_code} to a member of its district")
+                    self.leak(f"{path} for district {district_id}", response.text, hidden)
+                elif response.status_code == 302 and response.headers["Location"] == page.site_path:
+                    if page.site_path not in self.public_paths:
+                        self.report.leaks.append(f"{path} sends a member of district {district_id} to private {page.site_path}")
+                elif response.status_code != 404:
+                    self.report.leaks.append(f"{path} answers {response.status_code} to a member of district {district_id}")
+                else:
+                    self.leak(f"{path} (404) for district {district_id}", response.text, hidden)
+        anonymous = self.http.get(f"{self.live_url}/me/district/{items[0].pk}/", timeout=30, allow_redirects=False)
+        if anonymous.status_code != 302 or not anonymous.headers["Location"].startswith("/me/login/"):
+            self.report.leaks.append(f"/me/district/ answers {anonymous.status_code} to an anonymous visitor")
 
     def check_readers(self, built: dict[str, bytes]) -> None:
         """Reader pages exist only for public books and issues whose document is public and processed (decided here
