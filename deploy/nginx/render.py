@@ -59,6 +59,10 @@ DEFAULTS: dict[str, str | None] = {
     "SUGGEST_BURST": "30",
     "LOGIN_RATE": "10r/m",
     "LOGIN_BURST": "10",
+    # The page-view and study beacons, per address: a community centre's members share one (a beat per member
+    # per 30 s, a view per page), so the burst is generous; a refused beacon only loses a count.
+    "BEACON_RATE": "5r/s",
+    "BEACON_BURST": "60",
     "BROTLI": "auto",
     "ACCESS_LOG": "/var/log/nginx/dangshi.access.log",
     "CONF_DIR": str(HERE),
@@ -125,10 +129,10 @@ def check(values: dict[str, str]) -> None:
         missing += [name for name in ("TLS_CERTIFICATE", "TLS_CERTIFICATE_KEY") if not values[name]]
     if missing:
         raise ConfigError(f"set {', '.join(missing)}")
-    for name in ("SEARCH_RATE", "SUGGEST_RATE", "LOGIN_RATE"):
+    for name in ("SEARCH_RATE", "SUGGEST_RATE", "LOGIN_RATE", "BEACON_RATE"):
         if not RATE.fullmatch(values[name]):
             raise ConfigError(f"{name}={values[name]!r}: a rate like 2r/s or 10r/m")
-    for name in ("SEARCH_BURST", "SUGGEST_BURST", "LOGIN_BURST"):
+    for name in ("SEARCH_BURST", "SUGGEST_BURST", "LOGIN_BURST", "BEACON_BURST"):
         if not values[name].isdigit():
             raise ConfigError(f"{name}={values[name]!r}: a whole number of requests")
     for name in ("PUBLIC_MAX_BODY_SIZE", "ADMIN_MAX_BODY_SIZE"):
@@ -193,6 +197,8 @@ def context(values: dict[str, str]) -> dict:
         "suggest_burst": values["SUGGEST_BURST"],
         "login_rate": values["LOGIN_RATE"],
         "login_burst": values["LOGIN_BURST"],
+        "beacon_rate": values["BEACON_RATE"],
+        "beacon_burst": values["BEACON_BURST"],
         "brotli": brotli_enabled(values["BROTLI"]),
         "text_types": TEXT_TYPES,
         "access_log": values["ACCESS_LOG"],

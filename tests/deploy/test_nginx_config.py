@@ -317,6 +317,9 @@ def test_members_paths_go_to_the_application_never_the_search_nodes_and_their_fo
     for path in ("/me/login/", "/me/register/"):
         assert "limit_req zone=dangshi_member_login " in blocks[path], path
     assert "limit_req_zone $dangshi_login_key zone=dangshi_member_login:" in text
+    for path in ("/api/learning/", "/api/stats/"):  # beacons anyone can send: counted per address
+        assert "limit_req zone=dangshi_beacon burst=60 nodelay;" in blocks[path], path
+    assert "limit_req_zone $binary_remote_addr zone=dangshi_beacon:10m rate=5r/s;" in text
     assert "proxy_pass http://dangshi_search;" in blocks["/search/"]
 
 
