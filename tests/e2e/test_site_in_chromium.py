@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
 from content_models.models import EBookPage, VideoSeriesPage
 from site_builder.build import build_site
+from site_builder.dev_server import make_server
 from site_builder.pages import SiteConfig
+
+from ..one_origin import running
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -61,19 +62,11 @@ REPORT_JS = r"""
 
 @pytest.fixture
 def served_site(cms_api_url, tmp_path) -> Iterator[str]:
-    """The tiny catalogue built into a folder and served by a local static file server."""
+    """The tiny catalogue built into a folder and served on one origin by the demo's router, in front of the live CMS
+    (so the pages' page-view beacon reaches the application, as on the real site)."""
     build_site(cms_api_url, tmp_path / "site", config=SiteConfig(site_url="http://127.0.0.1", search_url="/search/"))
-    handler = functools.partial(QuietHandler, directory=str(tmp_path / "site"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+    with running(make_server(tmp_path / "site", urljoin(cms_api_url, "/"), port=0)) as url:
+        yield url
 
 
 @pytest.mark.browser
