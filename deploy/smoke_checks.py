@@ -8,11 +8,13 @@ Exit status: the number of failed checks (0 = all passed).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import secrets
 import socket
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -215,6 +217,36 @@ class Smoke:
         return session.post(f"{self.admin}/admin/login/", data=data, timeout=TIMEOUT, allow_redirects=False,
                             headers={"Origin": self.admin, "Referer": f"{self.admin}/admin/login/"})
 
+    def member_study(self) -> None:
+        """The demo member logs in on the public origin (CSRF through nginx), reads /api/me/, and a study beat and a page
+        view are accepted by the application behind nginx."""
+        member = requests.Session()
+        form = member.get(f"{self.public}/me/login/", timeout=TIMEOUT)
+        data = dict(form_fields(form.text, "login-form"))  # the header's search form comes first
+        data.update(phone="13900000001", password=self.args.password)
+        login = member.post(f"{self.public}/me/login/", data=data, timeout=TIMEOUT, allow_redirects=False,
+                            headers={"Origin": self.public, "Referer": f"{self.public}/me/login/"})
+        if not self.check("the demo member logs in on /me/login/ (CSRF)", login.status_code == 302
+                          and member.cookies.get("dangshi_in") == "1", str(login.status_code)):
+            return
+        me = self.get(f"{self.public}/api/me/", session=member)
+        self.check("/api/me/ answers the member's figures, never cached", me.status_code == 200
+                   and me.json().get("phone_masked") == "139****0001" and me.headers.get("Cache-Control") == "private, no-store",
+                   str(me.status_code))
+        self.check("/api/me/ is 401 without a login", self.get(f"{self.public}/api/me/").status_code == 401)
+        book = self.get(f"{self.admin}/api/v2/pages/", params={"type": "content_models.EBookPage", "limit": 1}).json()["items"][0]
+        beat = {"page": book["id"], "seconds": 30, "beat": str(uuid.uuid4())}
+        response = member.post(f"{self.public}/api/learning/beats", data=json.dumps(beat), timeout=TIMEOUT,
+                               headers={"Origin": self.public, "Content-Type": "text/plain;charset=UTF-8"})
+        self.check("a study beat is accepted (204)", response.status_code == 204, str(response.status_code))
+        foreign = member.post(f"{self.public}/api/learning/beats", data=json.dumps({**beat, "beat": str(uuid.uuid4())}),
+                              timeout=TIMEOUT, headers={"Origin": "https://evil.example", "Content-Type": "text/plain"})
+        self.check("a beat from another origin is refused (403)", foreign.status_code == 403, str(foreign.status_code))
+        view = requests.post(f"{self.public}/api/stats/view", data=json.dumps({"page": book["id"], "path": "/"}),
+                             timeout=TIMEOUT, headers={"Origin": self.public, "Content-Type": "text/plain"})
+        self.check("an anonymous page view is counted (204, no cookie)", view.status_code == 204
+                   and "Set-Cookie" not in view.headers, str(view.status_code))
+
     def private_media(self) -> None:
         name = self.args.private_file
         for label, url in (("public origin", f"{self.public}/media/{name}"),
@@ -291,6 +323,7 @@ class Smoke:
         self.wait_for_first_build(news)
         self.static_site(news)
         self.one_origin(news)
+        self.member_study()
         self.hostile_query()
         self.publish_edit(news)
         self.login_lockout()
