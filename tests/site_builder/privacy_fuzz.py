@@ -580,7 +580,12 @@ class PrivacyFuzz:
         full = {"/" + p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
         if built.keys() != full.keys():
             self.report.mismatches.append(f"paths differ: {sorted(built.keys() ^ full.keys())[:5]}")
-        self.report.mismatches += [f"{path} differs from a full build" for path in full if path in built and built[path] != full[path]]
+        for path in full:
+            if path in built and built[path] != full[path]:
+                # Where they part, so a rare mismatch can be told apart afterwards (the run's JSON report keeps it).
+                lines = zip(built[path].decode("utf-8", "replace").splitlines(), full[path].decode("utf-8", "replace").splitlines(), strict=False)
+                first = next(((a, b) for a, b in lines if a != b), ("", ""))
+                self.report.mismatches.append(f"{path} differs from a full build: {first[0][:300]!r} ≠ {first[1][:300]!r}")
 
     # -- the run ----------------------------------------------------------------------------------------
     def run(self, operations: int, build_every: int) -> Report:
