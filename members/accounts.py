@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -42,8 +43,14 @@ def safe_next(raw: str) -> str:
     return "/me/"
 
 
-def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+def member_page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    """A members' page in the site's theme, never cached, with a CSRF token for its forms."""
     return render(template, {"csrf_token": get_token(request), "compact_header": True, **context}, status=status, max_age=None)
+
+
+def login_redirect(next_path: str = "/me/") -> HttpResponseRedirect:
+    """To the login form, coming back to `next_path` afterwards."""
+    return HttpResponseRedirect("/me/login/?" + urlencode({"next": next_path}))
 
 
 def _locked(digest: str) -> bool:
@@ -58,7 +65,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         if current_member(request):
             return HttpResponseRedirect(next_url)
-        return _page(request, "me_login.html", {"title": "党员登录", "form": LoginForm(), "next": next_url})
+        return member_page(request, "me_login.html", {"title": "党员登录", "form": LoginForm(), "next": next_url})
     form = LoginForm(request.POST)
     error, status = "", 200
     if form.is_valid():
@@ -78,7 +85,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 check_password(form.cleaned_data["password"], _DUMMY_HASH)
             LoginFailure.objects.create(phone_digest=digest, at=timezone.now())
             error = WRONG_CREDENTIALS
-    return _page(request, "me_login.html", {"title": "党员登录", "form": form, "next": next_url, "error": error}, status)
+    return member_page(request, "me_login.html", {"title": "党员登录", "form": form, "next": next_url, "error": error}, status)
 
 
 def logout_view(request: HttpRequest) -> HttpResponse:
@@ -102,7 +109,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
             response = HttpResponseRedirect("/me/")
             log_in(request, response, member)
             return response
-    return _page(request, "me_register.html", {"title": "党员注册", "form": form})
+    return member_page(request, "me_register.html", {"title": "党员注册", "form": form})
 
 
 def api_me(request: HttpRequest) -> HttpResponse:

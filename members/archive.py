@@ -7,19 +7,17 @@ district-only in the member's own district): a title of anything else never reac
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from django.db import transaction
 from django.db.models import Max, Sum
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from content_models.pages import AudioSeriesPage, EBookPage, LibraryItemPage, VideoSeriesPage
 from content_models.visibility import public_page_ids
 
-from .accounts import _page as member_page
-from .accounts import phone_digest
+from .accounts import login_redirect, member_page, phone_digest
 from .district_content import PREFIX as DISTRICT_PREFIX
 from .district_content import readable_items
 from .models import Commendation, LoginFailure, Member, PointAward, PointRule, StudyRecord
@@ -31,10 +29,6 @@ from .summary import study_summary
 CONTINUE_ITEMS = 5
 HIDDEN_TITLE = "（该资源已下架或不可查看）"
 KIND_LABELS = dict(PointRule.KINDS)
-
-
-def login_redirect(path: str = "/me/") -> HttpResponseRedirect:
-    return HttpResponseRedirect("/me/login/?" + urlencode({"next": path}))
 
 
 def visible_items(member: Member, ids) -> dict[int, LibraryItemPage]:

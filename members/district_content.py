@@ -29,6 +29,7 @@ from search_index.views import TYPE_LABELS, render
 from site_builder.pages import SiteConfig
 from site_builder.render import render_item_page
 
+from .accounts import login_redirect
 from .sessions import current_member
 
 PER_PAGE = 20
@@ -46,10 +47,6 @@ def readable_items(district_id: int | None) -> QuerySet[LibraryItemPage]:
         .filter(district_only=True, district_id=district_id)
         .exclude(pk__in=expired)
     )
-
-
-def _login(request: HttpRequest) -> HttpResponse:
-    return HttpResponseRedirect("/me/login/?" + urlencode({"next": request.get_full_path()}))
 
 
 def _not_found() -> HttpResponse:
@@ -87,7 +84,7 @@ def district_list(request: HttpRequest) -> HttpResponse:
     """/me/district/: the member's district's district-only items, newest first, PER_PAGE a page."""
     member = current_member(request)
     if member is None:
-        return _login(request)
+        return login_redirect(request.get_full_path())
     items = readable_items(member.district_id).select_related("cover").order_by("-first_published_at", "-pk")
     page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
     context = {
@@ -130,7 +127,7 @@ def district_item(request: HttpRequest, item_id: int) -> HttpResponse:
     """/me/district/<id>/: one district-only item in the static pages' theme, with a banner naming the district."""
     member = current_member(request)
     if member is None:
-        return _login(request)
+        return login_redirect(request.get_full_path())
     page = readable_items(member.district_id).filter(pk=item_id).first()
     if page is None:
         if public_page_ids([item_id]):  # a public item: its page is on the static site
@@ -176,7 +173,7 @@ def district_search(request: HttpRequest) -> HttpResponse:
     """/me/search/?q=: the member's district's district-only items matching q, each linking /me/district/<id>/."""
     member = current_member(request)
     if member is None:
-        return _login(request)
+        return login_redirect(request.get_full_path())
     q = (request.GET.get("q") or "")[:400].strip()[:MAX_QUERY_CHARS]
     pages = find(member.district_id, q) if q else []
     context = {
