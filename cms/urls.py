@@ -16,6 +16,7 @@ urlpatterns = [
     path("preview/", preview, name="preview"),
     path("", include("search_index.urls")),
     path("", include("members.urls")),
+    path("", include("activities.urls")),
     path("", include("stats.urls")),
     # Every file under MEDIA_ROOT goes through the visibility check, in the demo, the tests and production
     # (where nginx sends the bytes; see MEDIA_ACCEL_REDIRECT_PREFIX). The builder downloads covers here.

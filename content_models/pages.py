@@ -110,6 +110,7 @@ class SectionPage(StaticSiteURLMixin, Page):
         "content_models.AudioSeriesPage",
         "content_models.MapSitePage",
         "content_models.NewsPage",
+        "activities.ActivityPage",
     ]
 
     class Meta:

@@ -150,12 +150,14 @@ class PointRule(models.Model):
     CHECKIN = "checkin"
     REFLECTION = "reflection"
     QUIZ = "quiz"
+    ACTIVITY = "activity"
     KINDS = [
         (STUDY, "学习时长"),
         (FINISHED, "学完一本书或一个系列"),
         (CHECKIN, "每日打卡"),
         (REFLECTION, "心得被采纳"),
         (QUIZ, "答题"),
+        (ACTIVITY, "完成学习活动"),
     ]
 
     kind = models.CharField("积分项目", max_length=20, choices=KINDS)

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "content_models",
     "reading",
     "members",
+    "activities",
     "stats",
     "site_builder",
     "transcoding",
@@ -273,4 +274,14 @@ MEMBER_LOGIN_FAILURE_LIMIT = int(os.environ.get("MEMBER_LOGIN_FAILURE_LIMIT", 5)
 MEMBER_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("MEMBER_LOGIN_LOCKOUT_MINUTES", 15))  # … within this window lock it
 STUDY_BEAT_MIN_INTERVAL_SECONDS = 25  # one credited beat per member per this many seconds
 STUDY_DAY_CAP_SECONDS = int(os.environ.get("STUDY_DAY_CAP_SECONDS", 4 * 3600))  # study credited per member per day
+
+# Members' uploads (心得 photos and voice): outside MEDIA_ROOT and the bucket, served only to the member and organisers.
+PRIVATE_UPLOAD_ROOT = VAR_DIR / "private"
+REFLECTION_PHOTO_MAX_BYTES = 10 * 1024 * 1024  # one photo as uploaded
+REFLECTION_PHOTOS_MAX = 6  # photos per 心得
+REFLECTION_VOICE_MAX_BYTES = 20 * 1024 * 1024
+REFLECTION_VOICE_MAX_SECONDS = 5 * 60
+REFLECTION_TEXT_MAX_CHARS = 5000
+ACTIVITY_TASK_MIN_SECONDS = 5 * 60  # study on a task's item that counts it as done
+DAILY_QUIZ_SIZE = 5
 BEAT_RECEIPT_DAYS = 2  # how long beat ids are remembered against replays

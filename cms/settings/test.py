@@ -30,6 +30,7 @@ TEST_VAR_DIR = Path(os.environ.setdefault(
 SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR", TEST_VAR_DIR / "search-index"))
 SITE_BUILD_DIR = Path(os.environ.get("SITE_BUILD_DIR", TEST_VAR_DIR / "site"))
 RATE_LIMIT_STORE = TEST_VAR_DIR / "ratelimit.sqlite3"
+PRIVATE_UPLOAD_ROOT = TEST_VAR_DIR / "private"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so a second process (a real db_worker) can open the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"dangshi-test-{os.getpid()}.sqlite3")}  # noqa: F405
