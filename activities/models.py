@@ -6,6 +6,7 @@ district-only handling treat it like every other item. Members' actions are plai
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from django import forms
@@ -13,13 +14,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey
+from rest_framework.fields import ReadOnlyField
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
+from wagtail.api import APIField
 from wagtail.models import Orderable, Page
 
 from content_models.forms import LibraryItemForm
 from content_models.models import LibraryItemPage, MapSitePage
 from content_models.taxonomy import District
+from content_models.visibility import public_page_ids
 from members.models import Member
 
 from .storage import private_storage
@@ -146,6 +151,114 @@ class ActivityPage(LibraryItemPage):
             errors["replay_episode"] = "请先选择回放的视频或音频系列。"
         if errors:
             raise ValidationError(errors)
+
+    # What the static site shows. Everything that names another item names it only while that item is public, and
+    # its id is in related_ids, so a builder refetches the activity when that changes. Never the attendance code.
+    api_prefetch = ("tasks", "reflections__files", "reflections__member__community")
+    listing_prefetch = ("tasks", "reflections__files")  # related_ids and media_revision in the cheap listing
+    api_fields = LibraryItemPage.api_fields + [
+        APIField("kind"),
+        APIField("kind_label", serializer=ReadOnlyField(source="get_kind_display")),
+        APIField("starts_at"),
+        APIField("ends_at"),
+        APIField("place", serializer=ReadOnlyField(source="public_place")),
+        APIField("place_note"),
+        APIField("signup_required"),
+        APIField("capacity"),
+        APIField("signup_deadline"),
+        APIField("requires_reflection"),
+        APIField("checkin_days"),
+        APIField("points"),
+        APIField("quiz", serializer=ReadOnlyField(source="has_quiz")),
+        APIField("live_url"),
+        APIField("replay", serializer=ReadOnlyField(source="public_replay")),
+        APIField("tasks", serializer=ReadOnlyField(source="public_tasks")),
+        APIField("published_reflections"),
+    ]
+
+    @property
+    def has_quiz(self) -> bool:
+        return self.quiz_bank_id is not None
+
+    def _task_rows(self) -> list[ActivityTask]:
+        # Prefetched (api_prefetch) rows sorted here, so a listing of activities asks no query per activity for them.
+        return sorted(self.tasks.all(), key=lambda task: (task.sort_order is None, task.sort_order or 0, task.pk or 0))
+
+    def _linked_ids(self) -> list[int]:
+        ids = [self.place_id, self.replay_page_id, *(task.item_id for task in self._task_rows())]
+        return list(dict.fromkeys(pk for pk in ids if pk))
+
+    @cached_property
+    def _public_linked(self) -> dict[int, LibraryItemPage]:
+        """The place, replay and task items that are public now, by id (specific pages)."""
+        linked = self._linked_ids()
+        public = public_page_ids(linked) if linked else set()
+        return LibraryItemPage.objects.filter(pk__in=public).specific().in_bulk() if public else {}
+
+    @property
+    def related_ids(self) -> list[int]:
+        """Place, replay and tasks that are public, in that order: a builder refetches the activity when they change."""
+        return [pk for pk in self._linked_ids() if pk in self._public_linked]
+
+    @property
+    def public_place(self) -> dict | None:
+        place = self._public_linked.get(self.place_id) if self.place_id else None
+        if place is None:
+            return None
+        return {"id": place.pk, "title": place.title, "site_path": place.site_path, "address": place.address}
+
+    @property
+    def public_replay(self) -> dict | None:
+        """The replay's series, or its episode when one is chosen (and exists), while the series is public."""
+        series = self._public_linked.get(self.replay_page_id) if self.replay_page_id else None
+        if series is None:
+            return None
+        if self.replay_episode:
+            episode = series.episodes.filter(number=self.replay_episode).first() if hasattr(series, "episodes") else None
+            if episode is not None:
+                return {"id": series.pk, "title": f"{series.title} {episode.title}", "site_path": episode.site_path}
+        return {"id": series.pk, "title": series.title, "site_path": series.site_path}
+
+    @property
+    def public_tasks(self) -> list[dict]:
+        rows = []
+        for task in self._task_rows():
+            item = self._public_linked.get(task.item_id)
+            if item is not None:
+                rows.append({"id": item.pk, "title": item.title, "item_type": item.item_type, "site_path": item.site_path, "note": task.note})
+        return rows
+
+    def _published_reflections(self) -> list[Reflection]:
+        rows = [
+            r for r in self.reflections.all()
+            if r.published and r.consent_to_publish and r.status == Reflection.ACCEPTED
+        ]
+        return sorted(rows, key=lambda r: (r.reviewed_at or r.submitted_at, r.pk))
+
+    @property
+    def published_reflections(self) -> list[dict]:
+        """心得 the organisers published with the member's consent: a surname and community, never the full name."""
+        return [
+            {
+                "id": r.pk,
+                "author": f"{r.member.name[:1]}同志",
+                "community": r.member.community.name if r.member.community else "",
+                "form": r.form,
+                "form_label": r.get_form_display(),
+                "text": r.text,
+                "files": [{"url": f"/me/reflection-files/{f.pk}/", "content_type": f.content_type} for f in r.files.all()],
+            }
+            for r in self._published_reflections()
+        ]
+
+    @property
+    def media_revision(self) -> str:
+        """Changes when the published 心得 change (none: ""): a builder refetches the activity then."""
+        rows = self._published_reflections()
+        if not rows:
+            return ""
+        seed = ";".join(f"{r.pk}:{r.reviewed_at.isoformat() if r.reviewed_at else ''}:{len(r.files.all())}" for r in rows)
+        return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
 class ActivityTask(Orderable):

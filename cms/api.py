@@ -20,6 +20,7 @@ from wagtail.images.api.v2.views import ImagesAPIViewSet
 from wagtail.models import Page
 from wagtail_headless_preview.models import HeadlessPreviewMixin, PagePreview
 
+from activities.models import ActivityPage
 from content_models.models import Column, District, HomePage, LibraryItemPage, MapSitePage
 from content_models.visibility import public_media, public_page_ids, public_pages, restricted_media_version
 from reading.api import ReaderPagesAPIViewSet
@@ -134,7 +135,8 @@ class VisibilityAPIViewSet(BaseAPIViewSet):
 
 
 class FrontPageAPIViewSet(BaseAPIViewSet):
-    """``frontpage/``: the live home page's banner, as one item (none when the editor left its title empty).
+    """``frontpage/``: the banner, as one item: the newest pinned public activity, else the live home page's own
+    (none when the editor left its title empty).
 
     The banner links the chosen resource only while that resource is public (its site_path and id, so a
     builder can check it against its own items), else the editor's other address, else nothing.
@@ -144,6 +146,11 @@ class FrontPageAPIViewSet(BaseAPIViewSet):
     name = "frontpage"
 
     def listing_view(self, request):
+        # The newest pinned public activity takes the banner (issue 13); district-only ones never qualify.
+        pinned = public_pages(ActivityPage.objects.filter(pinned=True)).order_by("-starts_at", "-pk").first()
+        if pinned is not None:
+            banner = {"title": pinned.title, "text": pinned.summary, "url": pinned.site_path, "page_id": pinned.pk}
+            return Response({"meta": {"total_count": 1}, "items": [banner]})
         home = public_pages(HomePage.objects.all()).select_related("banner_page").first()
         if home is None or not home.banner_title:
             return Response({"meta": {"total_count": 0}, "items": []})

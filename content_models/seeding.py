@@ -262,6 +262,9 @@ def seed(scale_name: str, seed_value: int = 2021, progress: Callable[[str, int],
     from reading.demo import add_demo_documents  # generated PDFs/EPUB on a few items, with their reader pages
 
     created["documents"] = add_demo_documents()
+    from activities.demo import add_demo_activities  # issue 13's activities: an essay call, a lecture, a live talk…
+
+    created["activities"] = add_demo_activities()
     add_banner()
     return created
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from .schema import PAGE_TEXT_FIELD, PAGE_TYPE
 
 # API item_type → index type. Unknown types are skipped (the API may grow new page types).
-ITEM_TYPES = ("ebook", "periodical", "series", "audio", "site", "news")
+ITEM_TYPES = ("ebook", "periodical", "series", "audio", "site", "news", "activity")
 CHILD_PREFIXES = {"periodical": "issue", "series": "episode", "audio": "audio_episode", "ebook": "bookpage"}
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK = re.compile(r"</?(p|h[1-6]|li|br|div|ul|ol|tr|blockquote)\b[^>]*>", re.IGNORECASE)
@@ -135,6 +135,12 @@ def documents_for_item(item: dict, pages: Mapping[int, list[dict]] | None = None
         docs += page_documents(doc, reading, rows_of(reading), doc["title"], f"{CHILD_PREFIXES['ebook']}:{item['id']}:")
     elif item_type == "site":
         doc["body"] = "\n".join(str(item.get(f) or "") for f in ("kind", "address", "opening_hours") if item.get(f))
+    elif item_type == "activity":
+        place = item.get("place") or {}
+        parts = [item.get("kind_label"), place.get("title"), place.get("address"), item.get("place_note")]
+        parts += [task.get("title") for task in item.get("tasks") or []]
+        doc["body"] = "\n".join(str(part) for part in parts if part)
+        doc["date"] = str(item.get("starts_at") or "")[:10] or doc["date"]
     elif item_type == "periodical":
         doc["body"] = " ".join(str(item.get(f) or "") for f in ("publisher", "issn", "cn_number") if item.get(f))
         for issue in item.get("issues") or []:

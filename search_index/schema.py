@@ -2,7 +2,7 @@
 
 Document keys (all but key/type optional):
     key      "ebook:12" — unique across the index
-    type     "ebook" | "periodical" | "issue" | "series" | "episode" | "audio" | "audio_episode" | "site" | "news" | other slug
+    type     "ebook" | "periodical" | "issue" | "series" | "episode" | "audio" | "audio_episode" | "site" | "news" | "activity" | other slug
     title, people (authors / speakers), summary, body (plain text: body / transcript / contents)
     columns  ["sige-zixin", ...] column slugs;  district "nanguan" or "";  tags [str]
     labels   ["四个自信", "南关区"]: the names of its columns and district, searched like tags
@@ -29,7 +29,7 @@ FIELD_BOOSTS = {"title": 3.0, "people": 1.5, "tags": 1.5, "labels": 1.2, "summar
 # A page of a book or issue read page by page (documents.page_documents): its text in PAGE_TEXT_FIELD and nothing else
 # searched, so ranking averages the other fields' lengths without these (Snapshot.avg_length).
 PAGE_TYPE, PAGE_TEXT_FIELD = "page", "body"
-KNOWN_TYPES = ("ebook", "periodical", "issue", "series", "episode", "audio", "audio_episode", "site", "news", "page")
+KNOWN_TYPES = ("ebook", "periodical", "issue", "series", "episode", "audio", "audio_episode", "site", "news", "activity", "page")
 
 # How much of summary+body is kept as a stored excerpt to cut snippets from. The body itself
 # is indexed but not stored: e-book contents and transcripts would triple the index size.

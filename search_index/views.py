@@ -29,7 +29,7 @@ THEME_DIR = Path(__file__).resolve().parent.parent / "themes" / "default"
 TYPE_LABELS = {
     "ebook": "图书", "periodical": "党刊", "issue": "期刊", "series": "视频", "episode": "视频分集",
     "audio": "音频", "audio_episode": "音频分集", "site": "红色地标", "news": "要闻",
-    "page": "书刊正文",
+    "activity": "学习活动", "page": "书刊正文",
 }
 SEARCH_MAX_AGE = 60
 SUGGEST_MAX_AGE = 300

@@ -15,7 +15,7 @@ from .source import HotWord
 
 TYPE_LABELS = {
     "ebook": "图书", "periodical": "党刊", "issue": "期刊", "series": "视频", "episode": "视频分集",
-    "site": "红色地标", "news": "要闻",
+    "site": "红色地标", "news": "要闻", "activity": "学习活动",
 }
 
 

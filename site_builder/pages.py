@@ -33,7 +33,9 @@ KINDS = {
     "audio": ("audio", "音频", "series"),
     "news": ("news", "要闻", "news"),
     "sites": ("sites", "红色地标", "site"),
+    "activities": ("activities", "学习活动", "activity"),
 }
+ACTIVITIES_ON_HOME = 3
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def card(item: dict, kind: str) -> dict:
         "url": item["site_path"],
         "kind": KINDS[kind][1],
         "summary": item.get("summary", ""),
-        "date": item.get("date") or (item.get("last_published_at") or "")[:10],
+        "date": item.get("date") or (item.get("starts_at") or item.get("last_published_at") or "")[:10],
         "cover": cover_of(item, kind),
         "district": (item.get("district") or {}).get("name", ""),
     }
@@ -310,8 +312,9 @@ def plan_site(catalogue: Catalogue, config: SiteConfig, hot_words: list[HotWord]
     plan_items(plan, catalogue, config)
     plan_columns(plan, catalogue, config, everything, cards, kind_of)
     plan_districts(plan, catalogue, config, everything, cards, kind_of, points)
+    activities = plan_activities(plan, catalogue, config, cards)
     map_groups = plan_map(plan, catalogue, config, points)
-    plan_home(plan, catalogue, config, hot_words, everything, cards, map_groups)
+    plan_home(plan, catalogue, config, hot_words, everything, cards, map_groups, activities)
     plan_data(plan, config, map_groups)
     plan.add(Page("/404.html", "404", {"title": "页面没有找到"}, in_sitemap=False))
     plan.media = sorted({url for item in catalogue.all_items() for url in media_of(item)})
@@ -335,12 +338,15 @@ def banner_of(catalogue: Catalogue) -> dict | None:
         url = items[banner["page_id"]]["site_path"] if banner["page_id"] in items else ""
     elif ITEM_PATH.match(url):
         url = ""  # an item address typed in by hand: it may be private, and the chosen-resource field exists for it
-    return {"title": banner["title"], "text": banner.get("text") or "", "url": url}
+    shown = next((item for item in catalogue.items.get("activities", []) if item["id"] == banner.get("page_id")), None)
+    # A pinned activity is the banner: its own picture (none drawn: the title is already there in big letters).
+    cover = image(shown.get("cover")) if shown else None
+    return {"title": banner["title"], "text": banner.get("text") or "", "url": url, "cover": cover}
 
 
 def plan_home(
     plan: SitePlan, catalogue: Catalogue, config: SiteConfig, hot_words: list[HotWord], everything: list[dict],
-    cards: dict, map_groups: list[dict],
+    cards: dict, map_groups: list[dict], activities: list[dict],
 ) -> None:
     """The front page: the editor's banner, hot words, each column's newest few with 「更多」, red sites by district.
 
@@ -363,6 +369,8 @@ def plan_home(
             {
                 "title": config.site_name,
                 "banner": banner_of(catalogue),
+                "activities": activities[:ACTIVITIES_ON_HOME],
+                "activity_count": len(activities),
                 "hot_words": hot_words,
                 "newest": newest,
                 "districts": catalogue.districts,
@@ -468,10 +476,80 @@ def item_context(item: dict, kind: str, config: SiteConfig, links: dict[int, dic
     }
     if kind == "periodicals":
         context["issues"] = [dict(issue, cover_image=image(issue.get("cover"))) for issue in item.get("issues", [])]
+    elif kind == "activities":
+        context.update(activity_context(item, links))
     elif kind == "sites":
         context["point"] = site_point(item)
         context["photos"] = [{"caption": p.get("caption", ""), "image": image(p.get("image"))} for p in item.get("photos", [])]
     return context
+
+
+def local_time(value: str | None) -> datetime | None:
+    """An API time (ISO, already in Asia/Shanghai) as given, without converting it to the builder's zone."""
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def cn_time_range(starts: datetime | None, ends: datetime | None) -> str:
+    """「2026年12月5日 09:30–11:00」, or both dates when the activity spans days."""
+    if starts is None:
+        return ""
+    first = f"{starts.year}年{starts.month}月{starts.day}日 {starts:%H:%M}"
+    if ends is None:
+        return first
+    if ends.date() == starts.date():
+        return f"{first}–{ends:%H:%M}"
+    return f"{first} 至 {ends.year}年{ends.month}月{ends.day}日 {ends:%H:%M}"
+
+
+def activity_requirements(item: dict, task_count: int) -> list[str]:
+    """What completing the activity asks, in plain words (the same rules as activities.progress)."""
+    asked = []
+    if task_count:
+        asked.append(f"学习下面列出的 {task_count} 项资源")
+    if item.get("checkin_days"):
+        asked.append(f"活动期间打卡满 {item['checkin_days']} 天")
+    if item.get("requires_reflection") or item.get("kind") == "essay":
+        asked.append("提交一篇学习心得（打字、拍照或录音都可以），经审核采纳")
+    if item.get("kind") == "lecture":
+        asked.append("到现场参加，并输入现场公布的签到码")
+    if item.get("kind") == "live":
+        asked.append("观看直播或回放")
+    if item.get("quiz"):
+        asked.append("参加专项测评并及格")
+    return asked
+
+
+def activity_context(item: dict, links: dict[int, dict] | None) -> dict:
+    """An activity page's variables: when and where in words, what it asks, and only the items of this build
+    (a place, replay or task that left the public set since the activity was fetched is not named)."""
+
+    def built(row: dict | None) -> dict | None:
+        return row if row and (links is None or row.get("id") in links) else None
+
+    starts, ends = local_time(item.get("starts_at")), local_time(item.get("ends_at"))
+    deadline = local_time(item.get("signup_deadline"))
+    tasks = [task for task in item.get("tasks") or [] if built(task)]
+    return {
+        "when": cn_time_range(starts, ends),
+        "deadline": cn_time_range(deadline, None),
+        "place": built(item.get("place")),
+        "replay": built(item.get("replay")),
+        "tasks": tasks,
+        "requirements": activity_requirements(item, len(tasks)),
+        "reflections": item.get("published_reflections") or [],
+    }
+
+
+def plan_activities(plan: SitePlan, catalogue: Catalogue, config: SiteConfig, cards: dict) -> list[dict]:
+    """「学习活动」: every public activity, the latest start first (so coming ones lead), like a column without a feed.
+    Returns its cards, for the front page."""
+    activities = sorted(catalogue.items.get("activities", []), key=lambda item: (item.get("starts_at") or "", item["id"]), reverse=True)
+    entries = [cards[item["id"]] for item in activities]
+    listing_pages(plan, "/activities/", entries, {"title": "学习活动", "tab_url": "/activities/"}, config.per_page)
+    return entries
 
 
 def neighbours(rows: list[dict], index: int) -> dict:

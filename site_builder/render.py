@@ -40,7 +40,8 @@ JOB_KEY = "SITE_BUILDER_JOB"
 MAX_RENDER_PROCESSES = 4
 # Below this many pages per process (the tests, the tiny demo) a fork costs more than the hashing and rendering it shares.
 MIN_PAGES_PER_PROCESS = 2000
-ITEM_TYPE_KINDS = {"ebook": "ebooks", "periodical": "periodicals", "series": "series", "audio": "audio", "site": "sites", "news": "news"}
+ITEM_TYPE_KINDS = {"ebook": "ebooks", "periodical": "periodicals", "series": "series", "audio": "audio", "site": "sites", "news": "news",
+                   "activity": "activities"}
 
 
 @dataclass

@@ -5,6 +5,7 @@ from django.dispatch import receiver
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from activities.models import Reflection
 from content_models.models import Column, District
 
 from .tasks import request_rebuild
@@ -66,6 +67,15 @@ def on_media_change(sender, instance, raw: bool = False, **kwargs) -> None:
 def on_media_delete(sender, instance, **kwargs) -> None:
     """A deleted file leaves the pages that showed it without a new publish: only a full build sees that."""
     request_rebuild(f"图片或文档删除：{instance}", full=True)
+
+
+@receiver(post_save, sender=Reflection, dispatch_uid="rebuild_on_reflection")
+@receiver(post_delete, sender=Reflection, dispatch_uid="rebuild_on_reflection_delete")
+def on_reflection_change(sender, instance: Reflection, raw: bool = False, **kwargs) -> None:
+    """A reviewed 心得 may have been published on (or taken off) its activity's page, which no page publish tells.
+    A member's new, unreviewed one is never shown, so it asks for nothing."""
+    if not raw and (instance.published or instance.reviewed_at):
+        request_rebuild(f"学习心得变更：活动 {instance.activity_id}")
 
 
 def connect_media() -> None:

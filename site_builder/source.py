@@ -33,6 +33,7 @@ ITEM_TYPES = {
     "content_models.AudioSeriesPage": "audio",
     "content_models.MapSitePage": "sites",
     "content_models.NewsPage": "news",
+    "activities.ActivityPage": "activities",
 }
 
 
