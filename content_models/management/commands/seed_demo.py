@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from tqdm import tqdm
 
+from activities.quiz_demo import seed_quiz_bank
 from content_models.demo_data import SCALES
 from content_models.seeding import seed
 from members.demo import create_demo_member
@@ -65,5 +66,6 @@ class Command(BaseCommand):
             role = "超级管理员" if group is None else group
             self.stdout.write(f"演示账号：{username} / {password}（{role}）")
         member, line = create_demo_member()
+        seed_quiz_bank()  # the 每日答题 demo bank
         self.stdout.write(line)
         seed_study_history(member)  # so the archive page shows figures right away
