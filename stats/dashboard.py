@@ -1,15 +1,16 @@
 """The 「学习统计」 admin view: a period's figures from the roll-up tables (today computed live), as tables, inline
-SVG charts and CSV. District editors see their districts' rows only; city-wide figures (visitors, 全市) are hidden."""
+SVG charts and CSV, and the quizzes' results (per district, and the questions most missed) from the answers.
+District editors see their districts' rows only; city-wide figures (visitors, 全市) are hidden."""
 
 from __future__ import annotations
 
 import csv
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from wagtail.admin.menu import MenuItem
 from wagtail.models import Page
 
+from activities.models import QuizAnswer
 from content_models.pages import LibraryItemPage
 from content_models.taxonomy import Column, District
 from content_models.workspaces import editor_districts
@@ -184,6 +186,41 @@ class Dashboard:
         titles = dict(Page.objects.filter(pk__in=[k for k, _ in top]).values_list("pk", "title"))
         return [{"label": titles.get(k, f"（已删除的资源 {k}）"), "visits": v, "minutes": s // 60} for k, (v, s) in top]
 
+    def _quiz_answers(self):
+        """Answers of finished quiz attempts started in the period, by members of the scope's districts."""
+        start = timezone.make_aware(datetime.combine(self.period.start, time.min))
+        end = timezone.make_aware(datetime.combine(self.period.end + timedelta(days=1), time.min))
+        answers = QuizAnswer.objects.filter(
+            attempt__started_at__gte=start, attempt__started_at__lt=end, attempt__finished_at__isnull=False
+        )
+        return answers if self.scope is None else answers.filter(attempt__district_id__in=self.scope)
+
+    def quiz_by_district(self) -> list[dict]:
+        """Per district: finished attempts, members who finished one, and the average score (% of answers right)."""
+        rows = self._quiz_answers().values("attempt__district_id").annotate(
+            attempts=Count("attempt", distinct=True), members=Count("attempt__member", distinct=True),
+            answers=Count("pk"), right=Count("pk", filter=Q(correct=True)),
+        )
+        names = dict(District.objects.values_list("pk", "name"))
+        table = [
+            {"label": names.get(row["attempt__district_id"], "（未登记县市区）"), "attempts": row["attempts"],
+             "members": row["members"], "percent": round(100 * row["right"] / row["answers"], 1)}
+            for row in rows
+        ]
+        return sorted(table, key=lambda row: (-row["attempts"], row["label"]))
+
+    def quiz_questions(self) -> list[dict]:
+        """The TOP questions most often answered wrong (then the lowest share right), with their bank."""
+        rows = self._quiz_answers().values("question_id", "question__text", "question__bank__name").annotate(
+            answers=Count("pk"), right=Count("pk", filter=Q(correct=True)),
+        )
+        ordered = sorted(rows, key=lambda r: (r["right"] - r["answers"], r["right"] / r["answers"], r["question_id"]))
+        return [
+            {"label": row["question__text"], "bank": row["question__bank__name"], "answers": row["answers"],
+             "wrong": row["answers"] - row["right"], "percent": round(100 * row["right"] / row["answers"], 1)}
+            for row in ordered[:TOP]
+        ]
+
 
 def bar_chart(rows: list[dict], value: str, title: str, unit: str, horizontal: bool = False) -> SafeString:
     """An inline SVG bar chart of rows[…][value], labelled in Chinese; the table beside it carries the figures."""
@@ -222,7 +259,11 @@ TABLES = {
     "districts": ("按县市区", ["label", "visits", "minutes", "active"], ["县市区", "访问量", "学习分钟", "日均活跃党员"]),
     "columns": ("按栏目", ["label", "visits", "minutes", "active"], ["栏目", "访问量", "学习分钟", "日均活跃党员"]),
     "items": ("学习最多的资源（前 20）", ["label", "visits", "minutes"], ["资源", "访问量", "学习分钟"]),
+    "quiz_districts": ("答题：按县市区", ["label", "attempts", "members", "percent"], ["县市区", "完成答题次数", "答题党员", "平均正确率（%）"]),
+    "quiz_questions": ("答题：答错最多的题目（前 20）", ["label", "bank", "answers", "wrong", "percent"],
+                       ["题目", "题库", "作答次数", "答错次数", "正确率（%）"]),
 }
+CHARTLESS = {"quiz_districts", "quiz_questions"}  # the figures are shares, not minutes: the table says it
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -235,7 +276,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     grain = grain if grain in GRAINS else "day"
     board = Dashboard(period, scope, today)
     tables = {"series": board.series(grain), "districts": board.by_district(), "columns": board.by_column(),
-              "items": board.top_items()}
+              "items": board.top_items(), "quiz_districts": board.quiz_by_district(), "quiz_questions": board.quiz_questions()}
     city = scope is None
     shown = TABLES if city else {  # visitors are anonymous and belong to no district
         k: (t, [c for c in cols if c != "visitors"], [h for c, h in zip(cols, heads, strict=True) if c != "visitors"])
@@ -248,7 +289,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for key, (title, columns, heads) in shown.items():
         rows = tables[key]
         horizontal = key != "series"
-        charts = [bar_chart(rows, "minutes", f"{title}：学习分钟", "分钟", horizontal)]
+        charts = [] if key in CHARTLESS else [bar_chart(rows, "minutes", f"{title}：学习分钟", "分钟", horizontal)]
         if key == "series":
             charts.insert(0, bar_chart(rows, "visits", f"{title}：访问量", "次"))
         sections.append({

@@ -123,3 +123,58 @@ def test_today_is_counted_live_before_any_roll_up(admin_client_zh, tiny_catalogu
     assert not DayTotal.objects.filter(day=today).exists()
     items = {row[0]: row[1:] for row in table(admin_client_zh, "items", period="month")[1:]}
     assert int(items[news.title][1]) >= 10
+
+
+@pytest.fixture
+def quiz_answers(tiny_catalogue):
+    """Quizzes of 5 March 2024: two 南关区 members answer three questions (3 of 6 right), a 宽城区 member two (both
+    wrong); an unfinished attempt and one from 2023 must not count."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from activities.models import Question, QuestionBank, QuizAnswer, QuizAttempt
+
+    nanguan, kuancheng = District.objects.get(slug="nanguan"), District.objects.get(slug="kuancheng")
+    first = Question.objects.get(text__startswith="中国共产党第一次全国代表大会")
+    zunyi = Question.objects.get(text__startswith="遵义会议")
+    local = Question.objects.create(bank=QuestionBank.objects.create(name="南关区红色地标", district=nanguan),
+                                    kind=Question.TRUE_FALSE, text="南关区有抗联英雄纪念馆。", answer="A")
+    at = timezone.make_aware(datetime(2024, 3, 5, 20, 0))
+
+    def attempt(phone: str, district: District, answers: dict, started=at, finished=True):
+        member = Member.objects.create(name="党员", phone=phone, district=district, password="x")
+        row = QuizAttempt.objects.create(member=member, district=district, quiz_key="daily:2024-03-05", started_at=started,
+                                         finished_at=started if finished else None, question_ids=[q.pk for q in answers])
+        for question, correct in answers.items():
+            QuizAnswer.objects.create(attempt=row, question=question, chosen="A", correct=correct)
+
+    attempt("13900000201", nanguan, {first: True, zunyi: False, local: False})
+    attempt("13900000202", nanguan, {first: True, zunyi: False, local: True})
+    attempt("13900000203", kuancheng, {first: False, zunyi: False})
+    attempt("13900000204", kuancheng, {first: False}, finished=False)
+    attempt("13900000205", kuancheng, {first: False}, started=at.replace(year=2023))
+    return first, zunyi, local
+
+
+def test_quiz_results_per_district_and_the_most_missed_questions(admin_client_zh, quiz_answers):
+    first, zunyi, local = quiz_answers
+    assert table(admin_client_zh, "quiz_districts") == [
+        ["县市区", "完成答题次数", "答题党员", "平均正确率（%）"], ["南关区", "2", "2", "50.0"], ["宽城区", "1", "1", "0.0"]]
+    assert table(admin_client_zh, "quiz_questions") == [
+        ["题目", "题库", "作答次数", "答错次数", "正确率（%）"],
+        [zunyi.text, "党史知识每日一练", "3", "3", "0.0"],
+        [local.text, "南关区红色地标", "2", "1", "50.0"],
+        [first.text, "党史知识每日一练", "3", "1", "66.7"],
+    ]
+    assert table(admin_client_zh, "quiz_districts", period="2023")[1:] == [["宽城区", "1", "1", "0.0"]]
+    html = admin_client_zh.get(URL, {"period": "2024"}).content.decode()
+    assert "答题：按县市区" in html and "答题：答错最多的题目（前 20）" in html and zunyi.text in html
+
+
+def test_a_district_editor_sees_only_their_members_quiz_results(client, quiz_answers):
+    first, zunyi, local = quiz_answers
+    client.force_login(get_user_model().objects.get(username="nanguan"))
+    assert table(client, "quiz_districts")[1:] == [["南关区", "2", "2", "50.0"]]
+    assert [row[0] for row in table(client, "quiz_questions")[1:]] == [zunyi.text, local.text, first.text]
+    assert table(client, "quiz_questions")[3][2:] == ["2", "0", "100.0"]
