@@ -85,8 +85,23 @@ def same_origin(request: HttpRequest) -> bool:
     origin = request.headers.get("Origin", "")
     if not origin or origin == "null":
         return False
-    allowed = {_origin(settings.PUBLIC_SITE_URL), _origin(request.build_absolute_uri("/"))}
-    return _origin(origin) in allowed
+    return _origin(origin) in _own_origins(request)
+
+
+def same_site_post(request: HttpRequest) -> bool:
+    """Whether a form POST comes from the site's own pages: by Origin, or by Referer when the browser sent no Origin.
+
+    The static pages' forms (the check-in button) cannot carry a CSRF token; some older phone browsers send no
+    Origin on a same-origin form POST but do send the Referer. A request with neither is refused.
+    """
+    if request.headers.get("Origin"):
+        return same_origin(request)
+    referer = request.headers.get("Referer", "")
+    return bool(referer) and _origin(referer) in _own_origins(request)
+
+
+def _own_origins(request: HttpRequest) -> set[str]:
+    return {_origin(settings.PUBLIC_SITE_URL), _origin(request.build_absolute_uri("/"))}
 
 
 def _origin(url: str) -> str:

@@ -63,6 +63,11 @@ DEFAULTS: dict[str, str | None] = {
     # per 30 s, a view per page), so the burst is generous; a refused beacon only loses a count.
     "BEACON_RATE": "5r/s",
     "BEACON_BURST": "60",
+    # Members' activity POSTs (check-in, sign-up, attendance code, 心得) per address: a centre's members may all
+    # tap 打卡 or enter the code in the same minute of an event.
+    "ACTION_RATE": "2r/s",
+    "ACTION_BURST": "40",
+    "REFLECTION_MAX_BODY_SIZE": "32m",
     "BROTLI": "auto",
     "ACCESS_LOG": "/var/log/nginx/dangshi.access.log",
     "CONF_DIR": str(HERE),
@@ -129,13 +134,13 @@ def check(values: dict[str, str]) -> None:
         missing += [name for name in ("TLS_CERTIFICATE", "TLS_CERTIFICATE_KEY") if not values[name]]
     if missing:
         raise ConfigError(f"set {', '.join(missing)}")
-    for name in ("SEARCH_RATE", "SUGGEST_RATE", "LOGIN_RATE", "BEACON_RATE"):
+    for name in ("SEARCH_RATE", "SUGGEST_RATE", "LOGIN_RATE", "BEACON_RATE", "ACTION_RATE"):
         if not RATE.fullmatch(values[name]):
             raise ConfigError(f"{name}={values[name]!r}: a rate like 2r/s or 10r/m")
-    for name in ("SEARCH_BURST", "SUGGEST_BURST", "LOGIN_BURST", "BEACON_BURST"):
+    for name in ("SEARCH_BURST", "SUGGEST_BURST", "LOGIN_BURST", "BEACON_BURST", "ACTION_BURST"):
         if not values[name].isdigit():
             raise ConfigError(f"{name}={values[name]!r}: a whole number of requests")
-    for name in ("PUBLIC_MAX_BODY_SIZE", "ADMIN_MAX_BODY_SIZE"):
+    for name in ("PUBLIC_MAX_BODY_SIZE", "ADMIN_MAX_BODY_SIZE", "REFLECTION_MAX_BODY_SIZE"):
         if not SIZE.fullmatch(values[name]):
             raise ConfigError(f"{name}={values[name]!r}: a size like 1m or 200m")
     for name in ("APP_UPSTREAM", "SEARCH_UPSTREAM"):
@@ -199,6 +204,9 @@ def context(values: dict[str, str]) -> dict:
         "login_burst": values["LOGIN_BURST"],
         "beacon_rate": values["BEACON_RATE"],
         "beacon_burst": values["BEACON_BURST"],
+        "action_rate": values["ACTION_RATE"],
+        "action_burst": values["ACTION_BURST"],
+        "reflection_max_body_size": values["REFLECTION_MAX_BODY_SIZE"],
         "brotli": brotli_enabled(values["BROTLI"]),
         "text_types": TEXT_TYPES,
         "access_log": values["ACCESS_LOG"],

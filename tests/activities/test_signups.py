@@ -1,0 +1,233 @@
+"""Sign-up, waiting list, attendance and the members' activity pages through HTTP; 200 members racing for the last
+20 places of an event against a live server never over-fill it (on SQLite and on PostgreSQL)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import timedelta
+from http.cookies import SimpleCookie
+from types import SimpleNamespace
+
+import pytest
+import requests
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.http import HttpRequest, HttpResponse
+from django.test.testcases import LiveServerThread
+from django.utils import timezone
+
+from activities.models import ActivityCompletion, ActivityPage, SignUp
+from content_models.models import SectionPage
+from content_models.taxonomy import District
+from members.models import Member, PointAward, StudyRecord
+from members.sessions import MEMBER_COOKIE
+from members.sessions import log_in as start_session
+from tests.members.test_district_content import add, log_in
+
+ORIGIN = "http://testserver"
+
+
+def make_activity(title: str = "红色经典诵读会", district: str | None = None, **fields) -> ActivityPage:
+    """A published activity in the city-wide section (or `district`'s), two days ahead unless told otherwise."""
+    section = SectionPage.objects.get(district__slug=district) if district else SectionPage.objects.get(district__isnull=True)
+    start = timezone.now() + timedelta(days=2)
+    values = {
+        "kind": ActivityPage.LECTURE, "starts_at": start, "ends_at": start + timedelta(hours=2),
+        "summary": "老党员和居民一起诵读红色经典，重温入党誓词。", **fields,
+    }
+    return add(section, ActivityPage(title=title, slug=f"huodong-{ActivityPage.objects.count() + 1}", **values))
+
+
+def enrol(number: int, district: str = "nanguan") -> Member:
+    member = Member(name=f"党员{number:03d}", phone=f"137{number:08d}", district=District.objects.get(slug=district))
+    member.set_password("dangshi-2021")
+    member.save()
+    return member
+
+
+def session_cookie(member: Member) -> str:
+    """A logged-in member's session token, as the login form would set it (the login itself is tested elsewhere)."""
+    response = HttpResponse()
+    start_session(HttpRequest(), response, member)
+    return response.cookies[MEMBER_COOKIE].value
+
+
+def as_member(client, member: Member):
+    client.cookies = SimpleCookie({MEMBER_COOKIE: session_cookie(member)})
+    return client
+
+
+def post(client, activity: ActivityPage, action: str, **data):
+    return client.post(f"/me/activities/{activity.pk}/{action}", data, HTTP_ORIGIN=ORIGIN)
+
+
+def statuses(activity: ActivityPage) -> list[tuple[str, str]]:
+    return list(SignUp.objects.filter(activity=activity).order_by("signed_up_at", "pk").values_list("member__name", "status"))
+
+
+@pytest.fixture
+def lecture(tiny_catalogue) -> ActivityPage:
+    return make_activity("抗联精神专题讲座", signup_required=True, capacity=2)
+
+
+@pytest.mark.django_db
+def test_sign_up_fills_places_then_waits_and_a_cancel_promotes_the_first_waiting(client, lecture):
+    a, b, c, d = (enrol(n) for n in range(1, 5))
+    for member in (a, b, c, d):
+        answer = post(as_member(client, member), lecture, "signup")
+        assert answer.status_code == 303 and answer["Location"].startswith(f"/me/activities/{lecture.pk}/?m=")
+    assert statuses(lecture) == [(a.name, "confirmed"), (b.name, "confirmed"), (c.name, "waiting"), (d.name, "waiting")]
+    page = client.get(f"/me/activities/{lecture.pk}/").content.decode()  # as d
+    assert "候补第 2 位" in page and "取消报名" in page
+    follow = post(as_member(client, a), lecture, "cancel")
+    assert "已取消报名" in client.get(follow["Location"]).content.decode()
+    assert statuses(lecture) == [(a.name, "cancelled"), (b.name, "confirmed"), (c.name, "confirmed"), (d.name, "waiting")]
+    post(client, lecture, "signup")  # signing up again goes to the back of the queue
+    assert statuses(lecture)[-1] == (a.name, "waiting")
+    assert "候补第 2 位" in client.get(f"/me/activities/{lecture.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_raising_the_capacity_and_publishing_promotes_the_waiting(client, lecture):
+    members = [enrol(n) for n in range(1, 5)]
+    for member in members:
+        post(as_member(client, member), lecture, "signup")
+    page = ActivityPage.objects.get(pk=lecture.pk)
+    page.capacity = 3
+    page.save_revision().publish()
+    assert [status for _name, status in statuses(lecture)] == ["confirmed", "confirmed", "confirmed", "waiting"]
+
+
+@pytest.mark.django_db
+def test_deadline_no_signup_needed_foreign_origin_and_anonymous(client, tiny_catalogue):
+    past = timezone.now() - timedelta(hours=1)
+    closed = make_activity("已截止的读书分享会", signup_required=True, signup_deadline=past)
+    open_talk = make_activity("不用报名的党课", signup_required=False)
+    member = enrol(1)
+    as_member(client, member)
+    assert "报名已截止" in client.get(post(client, closed, "signup")["Location"]).content.decode()
+    assert "这个活动不需要报名" in client.get(post(client, open_talk, "signup")["Location"]).content.decode()
+    assert client.post(f"/me/activities/{closed.pk}/signup", HTTP_ORIGIN="https://evil.example.cn").status_code == 403
+    assert not SignUp.objects.exists()
+    client.cookies.clear()
+    response = post(client, closed, "signup")
+    assert response.status_code == 302 and response["Location"] == f"/me/login/?next=%2Fme%2Factivities%2F{closed.pk}%2F"
+
+
+@pytest.mark.django_db
+def test_district_only_activities_are_invisible_to_other_districts_and_anonymous(client, tiny_catalogue):
+    own = make_activity("南关区支部冬训报名", district="nanguan", district_only=True, signup_required=True, capacity=30)
+    log_in(client)  # 王建国, 南关区
+    html = client.get(f"/me/activities/{own.pk}/").content.decode()
+    assert own.title in html and "还剩 30 个名额" in html and "查看活动详情页" not in html  # no static page
+    assert own.title in client.get("/me/activities/").content.decode()
+    as_member(client, enrol(7, "kuancheng"))
+    answer = client.get(f"/me/activities/{own.pk}/")
+    assert answer.status_code == 404 and own.title not in answer.content.decode()
+    assert own.title not in client.get("/me/activities/").content.decode()
+    assert post(client, own, "signup").status_code == 404 and not SignUp.objects.exists()
+    client.cookies.clear()
+    assert client.get(f"/me/activities/{own.pk}/")["Location"].startswith("/me/login/?next=")
+
+
+@pytest.mark.django_db
+def test_attendance_code_credits_the_lecture_as_study_once_and_completes_it(client, tiny_catalogue):
+    now = timezone.now()
+    talk = make_activity("白山黑水党旗红专题讲座", starts_at=now - timedelta(minutes=30), ends_at=now + timedelta(minutes=60), points=8)
+    member = enrol(1)
+    as_member(client, member)
+    page = client.get(f"/me/activities/{talk.pk}/?code={talk.attendance_code}").content.decode()
+    assert "输入签到码" in page and f'value="{talk.attendance_code}"' in page  # the organiser's QR code prefills it
+    wrong = "000000" if talk.attendance_code != "000000" else "111111"
+    assert "签到码不正确" in client.get(post(client, talk, "attend", code=wrong)["Location"]).content.decode()
+    done = client.get(post(client, talk, "attend", code=f" {talk.attendance_code} ")["Location"]).content.decode()
+    assert "签到成功" in done and "已到场" in done
+    assert StudyRecord.objects.get(member=member, item_id=talk.pk).seconds == 90 * 60
+    assert PointAward.objects.get(member=member, key=f"study:{timezone.localdate().isoformat()}").points == 9
+    assert ActivityCompletion.objects.filter(member=member, activity=talk).exists()
+    again = client.get(post(client, talk, "attend", code=talk.attendance_code)["Location"]).content.decode()
+    assert "您已经签到过了" in again and StudyRecord.objects.get(member=member, item_id=talk.pk).seconds == 90 * 60
+
+
+@pytest.mark.django_db
+def test_wrong_codes_are_throttled_per_member(client, tiny_catalogue):
+    now = timezone.now()
+    talk = make_activity("红色家书诵读讲座", starts_at=now, ends_at=now + timedelta(hours=1))
+    as_member(client, enrol(1))
+    wrong = "000000" if talk.attendance_code != "000000" else "111111"
+    for _ in range(5):
+        post(client, talk, "attend", code=wrong)
+    blocked = client.get(post(client, talk, "attend", code=talk.attendance_code)["Location"]).content.decode()
+    assert "签到码输错次数太多" in blocked and not SignUp.objects.filter(attended_at__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_attendance_outside_the_event_window_is_refused(client, lecture):
+    member = enrol(1)
+    post(as_member(client, member), lecture, "signup")
+    assert "输入签到码" not in client.get(f"/me/activities/{lecture.pk}/").content.decode()
+    answer = client.get(post(client, lecture, "attend", code=lecture.attendance_code)["Location"]).content.decode()
+    assert "现在不在签到时间内" in answer
+
+
+def _csrf_secret() -> str:
+    return "a" * 32  # an unmasked CSRF secret: Django takes the same 32 characters as cookie and form token
+
+
+class PooledServer(ThreadedWSGIServer):
+    """Takes 200 connections at once (the default listen backlog of 10 resets most of them) and serves 32 at a time,
+    as a pool of workers would: a thread per request would exceed PostgreSQL's connection limit instead."""
+
+    request_queue_size = 256
+    workers = threading.BoundedSemaphore(32)
+
+    def process_request_thread(self, request, client_address) -> None:
+        with self.workers:
+            super().process_request_thread(request, client_address)
+
+
+class PooledServerThread(LiveServerThread):
+    server_class = PooledServer
+
+
+@pytest.fixture
+def wide_server(transactional_db, django_db_serialized_rollback, tiny_catalogue):
+    """A threaded live server (the test database is a file, so its threads share it) taking 200 connections at once."""
+    thread = PooledServerThread("127.0.0.1", lambda application: application)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    yield SimpleNamespace(url=f"http://127.0.0.1:{thread.port}")
+    thread.terminate()
+
+
+def test_concurrent_sign_ups_for_the_last_places_never_over_fill(wide_server):
+    """200 members POST at once for the last 20 of 30 places: exactly 30 confirmed, 180 waiting in signing-up order."""
+    live_server = wide_server
+    event = make_activity("七一专题党课（限30人）", signup_required=True, capacity=30)
+    for number in range(1, 11):
+        SignUp.objects.create(activity=event, member=enrol(number), status=SignUp.CONFIRMED)
+    racers = [enrol(number) for number in range(11, 211)]
+    cookies = [session_cookie(member) for member in racers]
+    url = f"{live_server.url}/me/activities/{event.pk}/signup"
+    start, answers = threading.Barrier(len(racers)), []
+
+    def race(token: str) -> None:
+        start.wait()
+        answer = requests.post(
+            url, {"csrfmiddlewaretoken": _csrf_secret()}, cookies={MEMBER_COOKIE: token, "csrftoken": _csrf_secret()},
+            headers={"Origin": live_server.url, "Referer": url}, allow_redirects=False, timeout=120,
+        )
+        answers.append((answer.status_code, re.sub(r".*m=", "", answer.headers.get("Location", ""))))
+
+    threads = [threading.Thread(target=race, args=(token,)) for token in cookies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+    assert sorted(answers) == sorted([(303, "confirmed")] * 20 + [(303, "waiting")] * 180)
+    rows = list(SignUp.objects.filter(activity=event).order_by("signed_up_at", "pk").values_list("status", "signed_up_at"))
+    assert [status for status, _at in rows] == ["confirmed"] * 30 + ["waiting"] * 180  # the lock's order is the queue's
+    assert len({at for _status, at in rows[10:]}) == 200
