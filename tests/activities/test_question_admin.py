@@ -52,7 +52,8 @@ def good_rows(source_id: int) -> list[list]:
 
 
 def test_a_city_editor_creates_a_bank_and_a_question_with_its_source(admin_client_zh, tiny_catalogue):
-    assert admin_client_zh.get("/admin/quiz/banks/new/").status_code == 200
+    for path in ("/admin/quiz/banks/new/", "/admin/quiz/questions/new/", "/admin/quiz/import/"):
+        assert admin_client_zh.get(path).status_code == 200, path
     response = admin_client_zh.post("/admin/quiz/banks/new/", {"name": "抗联精神专项测评", "district": "", "description": ""})
     assert response.status_code == 302
     bank = QuestionBank.objects.get(name="抗联精神专项测评")
@@ -157,3 +158,14 @@ def test_the_import_questions_command(tiny_catalogue, tmp_path):
     with pytest.raises(CommandError, match="未导入任何内容"):
         call_command("import_questions", str(bad), stderr=io.StringIO())
     assert not Question.objects.filter(text="新题？").exists()
+
+
+def test_the_quiz_menu_is_shown_to_organisers_only(client, tiny_catalogue):
+    menu = nanguan_editor(client).get("/admin/").content.decode()  # the sidebar's items, as JSON
+    assert all(f'"url": "/admin/quiz/{path}/"' in menu for path in ("banks", "questions", "import"))
+    reviewer = get_user_model().objects.create_user("visitor", password="pw")
+    reviewer.groups.add(Group.objects.get(name="市级审核"))  # may use the admin, but is no district's editor
+    client.force_login(reviewer)
+    assert '"url": "/admin/quiz/import/"' not in client.get("/admin/").content.decode()
+    assert client.get("/admin/quiz/import/").status_code in (302, 403)
+    assert client.get("/admin/quiz/questions/").status_code in (302, 403)

@@ -4,6 +4,7 @@ completed with its points), district banks kept to their district, and the login
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import pytest
@@ -75,6 +76,7 @@ def test_the_daily_set_is_drawn_once_per_member_and_day_and_shown_one_question_a
     assert first.pk == attempt.question_ids[0] and first.text in html and "第 1 题 / 共 5 题" in html
     assert 'method="post"' in html and 'name="csrfmiddlewaretoken"' in html and "提交答案" in html
     assert "<script" not in html.split("</head>")[1]  # works without JavaScript
+    assert len(gzip.compress(page.content)) < 14 * 1024  # the first round trip on a slow phone
     kind = 'type="checkbox"' if first.kind == Question.MULTIPLE else 'type="radio"'
     assert html.count(kind) == len(first.choice_list())
 
