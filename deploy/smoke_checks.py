@@ -246,6 +246,12 @@ class Smoke:
                              timeout=TIMEOUT, headers={"Origin": self.public, "Content-Type": "text/plain"})
         self.check("an anonymous page view is counted (204, no cookie)", view.status_code == 204
                    and "Set-Cookie" not in view.headers, str(view.status_code))
+        # The static pages' 今日打卡 form: no CSRF token, the site's Origin; then the member's page says it is done.
+        checkin = member.post(f"{self.public}/me/checkin/", timeout=TIMEOUT, allow_redirects=False,
+                              headers={"Origin": self.public, "Referer": f"{self.public}/"})
+        shown = member.get(f"{self.public}/me/checkin/", timeout=TIMEOUT)
+        self.check("the member checks in through nginx (303, then 今日已打卡)", checkin.status_code == 303
+                   and "今日已打卡" in shown.text, str(checkin.status_code))
 
     def private_media(self) -> None:
         name = self.args.private_file
