@@ -16,8 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.test.testcases import LiveServerThread
 from django.utils import timezone
 
-from activities.models import ActivityCompletion, ActivityPage, SignUp
-from content_models.models import SectionPage
+from activities.models import ActivityCompletion, ActivityPage, ActivityTask, SignUp
+from content_models.models import EBookPage, SectionPage
 from content_models.taxonomy import District
 from members.models import Member, PointAward, StudyRecord
 from members.sessions import MEMBER_COOKIE
@@ -231,3 +231,24 @@ def test_concurrent_sign_ups_for_the_last_places_never_over_fill(wide_server):
     rows = list(SignUp.objects.filter(activity=event).order_by("signed_up_at", "pk").values_list("status", "signed_up_at"))
     assert [status for status, _at in rows] == ["confirmed"] * 30 + ["waiting"] * 180  # the lock's order is the queue's
     assert len({at for _status, at in rows[10:]}) == 200
+
+
+@pytest.mark.django_db
+def test_activity_pages_show_progress_links_live_stream_and_my_list(client, lecture):
+    now = timezone.now()
+    book = EBookPage.objects.live().filter(district_only=False).order_by("pk").first()
+    campaign = make_activity(
+        "学习《红岩》主题活动", kind=ActivityPage.LIVE, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1),
+        live_url="https://live.example.cn/hongyan.m3u8", requires_reflection=True,
+    )
+    ActivityTask.objects.create(page=campaign, item=book, note="读完第一章")
+    members = [enrol(n) for n in range(1, 4)]
+    for member in members:
+        post(as_member(client, member), lecture, "signup")
+    html = client.get(f"/me/activities/{campaign.pk}/").content.decode()
+    assert 'href="https://live.example.cn/hongyan.m3u8"' in html and "观看直播" in html and "进行中" in html
+    assert f'href="{book.site_path}">{book.title}</a>' in html and "○ 未学完" in html and "读完第一章" in html
+    assert f'href="/me/activities/{campaign.pk}/reflection/"' in html and "还没有提交" in html
+    assert f'href="/activities/{campaign.pk}/"' in html  # the public activity's static page
+    mine = client.get("/me/activities/").content.decode()  # the third member: waiting first in line
+    assert "候补第 1 位" in mine and lecture.title in mine and campaign.title in mine
