@@ -82,7 +82,8 @@ def roster_view(request: HttpRequest, activity_id: int) -> HttpResponse:
     activity = _event(request, activity_id)
     city_wide = editor_districts(request.user) is None
     if request.method == "POST":
-        signup = get_object_or_404(SignUp.objects.select_related("member", "activity"), pk=request.POST.get("signup") or 0, activity=activity)
+        raw = request.POST.get("signup") or ""
+        signup = get_object_or_404(SignUp.objects.select_related("member", "activity"), pk=int(raw) if raw.isdigit() else 0, activity=activity)
         if signup.status != SignUp.CONFIRMED:
             messages.error(request, f"{signup.member.name}不是已报名状态，不能登记到场。")
         elif record_attendance(signup):

@@ -59,6 +59,7 @@ def test_marking_attendance_by_hand_credits_the_event_as_study(admin_client_zh, 
     assert StudyRecord.objects.get(member=first, item_id=city.pk).seconds == 2 * 3600
     admin_client_zh.post(f"/admin/activities/{city.pk}/roster/", {"signup": signup.pk})  # twice: credited once
     assert StudyRecord.objects.get(member=first, item_id=city.pk).seconds == 2 * 3600
+    assert admin_client_zh.post(f"/admin/activities/{city.pk}/roster/", {"signup": "x"}).status_code == 404
     waiting = SignUp.objects.get(activity=city, status=SignUp.WAITING)
     admin_client_zh.post(f"/admin/activities/{city.pk}/roster/", {"signup": waiting.pk})
     waiting.refresh_from_db()
