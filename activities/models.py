@@ -253,11 +253,16 @@ class ActivityPage(LibraryItemPage):
 
     @property
     def media_revision(self) -> str:
-        """Changes when the published 心得 change (none: ""): a builder refetches the activity then."""
+        """Changes when the published 心得 change or a public item the page names is republished (a new title, address
+        or episode), though the activity itself was not: a builder refetches the activity then ("" for neither)."""
         rows = self._published_reflections()
-        if not rows:
+        linked = [self._public_linked[pk] for pk in self.related_ids]
+        if not rows and not linked:
             return ""
-        seed = ";".join(f"{r.pk}:{r.reviewed_at.isoformat() if r.reviewed_at else ''}:{len(r.files.all())}" for r in rows)
+        seed = ";".join(
+            [f"{r.pk}:{r.reviewed_at.isoformat() if r.reviewed_at else ''}:{len(r.files.all())}" for r in rows]
+            + [f"p{page.pk}:{page.last_published_at.isoformat() if page.last_published_at else ''}" for page in linked]
+        )
         return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 

@@ -108,14 +108,17 @@ def test_a_task_or_replay_that_turns_private_is_not_named(cms_api_url, tmp_path)
     out = tmp_path / "site"
     build(cms_api_url, out)
     campaign, live = activity("activity-campaign"), activity("activity-live")
-    task = campaign.tasks.first().item.specific
+    task, renamed = (row.item.specific for row in campaign.tasks.order_by("sort_order")[:2])
     assert task.title in page_text(out, campaign.site_path)
     task.district_only = True
     task.save_revision().publish()
+    renamed.title = "改了名的学习任务"  # the activity itself is not republished: its page must follow anyway
+    renamed.save_revision().publish()
     series = live.replay_page.specific
     series.unpublish()
     assert build(cms_api_url, out).incremental
     assert task.title not in page_text(out, campaign.site_path) and task.site_path not in page_text(out, campaign.site_path)
+    assert "改了名的学习任务" in page_text(out, campaign.site_path)
     page = page_text(out, live.site_path)
     assert series.site_path not in page and "观看回放：" not in page
     assert_same_as_full_build(cms_api_url, out, tmp_path / "full")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from activities.models import ActivityPage
 from content_models.models import AudioSeriesPage, EBookPage, NewsPage, VideoSeriesPage
 
 from .test_site_in_chromium import ARTIFACTS, served_site  # noqa: F401 (the fixture: the tiny catalogue, built and served)
@@ -33,6 +34,7 @@ PAGES: dict[str, Callable[[], str]] = {
     # The demo's transcoded video episode (poster, 流畅/高清/只听声音) and audio episode.
     "episode": lambda: VideoSeriesPage.objects.get(slug="series-0001").episodes.get(number=1).site_path,
     "audio_episode": lambda: AudioSeriesPage.objects.get(slug="audio-0001").episodes.get(number=1).site_path,
+    "activity": lambda: ActivityPage.objects.get(slug="activity-live").site_path,  # the live lecture: a <video>
 }
 
 # The newest largest-contentful-paint candidate (ms after navigation start), or null when none came within 3 s.

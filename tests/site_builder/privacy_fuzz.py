@@ -35,6 +35,7 @@ from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Collection, CollectionViewRestriction, Page, PageViewRestriction, Revision
 
+from activities.models import ActivityPage, ActivityTask
 from content_models.models import (
     AudioSeriesPage,
     Column,
@@ -183,7 +184,7 @@ class PrivacyFuzz:
 
     # -- what there is -----------------------------------------------------------------------------------
     def items(self, kind: str | None = None) -> list[LibraryItemPage]:
-        model = {"news": NewsPage, "site": MapSitePage}.get(kind, LibraryItemPage)
+        model = {"news": NewsPage, "site": MapSitePage, "activity": ActivityPage}.get(kind, LibraryItemPage)
         return [page.specific for page in model.objects.order_by("pk")]
 
     def pick(self, kind: str | None = None, **filters) -> LibraryItemPage | None:
@@ -327,6 +328,37 @@ class PrivacyFuzz:
         home.banner_page = self.pick()
         home.save_revision().publish()
 
+    def op_activity(self) -> None:
+        """An organiser creates or edits an activity, maybe district-only or pinned, whose tasks, place and replay
+        point at any items, public or not (they may turn private later)."""
+        page = self.pick("activity") if self.rng.random() < 0.5 else None
+        if page is None:
+            self.count += 1
+            starts = timezone.now() + timedelta(days=self.rng.randint(-10, 10), minutes=self.count)
+            page = ActivityPage(title="活动", slug=f"fuzz-activity-{self.count}", kind=ActivityPage.CAMPAIGN, starts_at=starts,
+                                ends_at=starts + timedelta(days=3), live=False)
+        page.district_only = self.rng.random() < 0.3
+        page.pinned = self.rng.random() < 0.5
+        page.place = self.pick("site")
+        series = [p for p in VideoSeriesPage.objects.order_by("pk") if p.episodes.exists()]
+        page.replay_page = self.rng.choice(series) if series and self.rng.random() < 0.7 else None
+        page.replay_episode = 1 if page.replay_page else None
+        others = [p for p in self.items() if not isinstance(p, ActivityPage)]
+        page.tasks = [ActivityTask(item=item, sort_order=n) for n, item in enumerate(self.rng.sample(others, min(3, len(others))))]
+        self.versioned(page)
+        if page.pk is None:
+            self.rng.choice(self.sections()).add_child(instance=page)
+        revision = page.save_revision()
+        if self.rng.random() < 0.8:
+            revision.publish()
+
+    def op_pin(self) -> None:
+        """Pin or unpin an activity (the newest pinned public one is the front page's banner)."""
+        page = self.pick("activity", live=True)
+        if page:
+            page.pinned = not page.pinned
+            page.save_revision().publish()
+
     def move_one_of(self, documents: list) -> None:
         """An editor moves one of these processed files to another collection (restricted or not)."""
         if documents:
@@ -371,7 +403,7 @@ class PrivacyFuzz:
         "restrict_page": 3, "unrestrict_page": 3, "restrict_collection": 1, "unrestrict_collection": 1,
         "move_file": 2, "move": 3, "delete": 1, "create": 2, "relate": 3, "unrelate": 1, "link_in_body": 2, "set_cover": 2,
         "move_playable": 2, "play_elsewhere": 2,
-        "move_readable": 2, "read_elsewhere": 2, "banner": 2,
+        "move_readable": 2, "read_elsewhere": 2, "banner": 2, "activity": 3, "pin": 2,
     }
 
     def step(self) -> str:
@@ -405,6 +437,8 @@ class PrivacyFuzz:
             if p.live and not p.district_only and not any(p.path.startswith(path) for path in restricted)
         ]
         self.public_paths = {page.site_path for page in public_pages}
+        pinned = [page for page in public_pages if isinstance(page, ActivityPage) and page.pinned]
+        self.banner_path = max(pinned, key=lambda page: (page.starts_at, page.pk)).site_path if pinned else None
         markers = set(MARKER.findall(HomePage.objects.get().banner_title))  # the banner's title is the editor's text
         for page in public_pages:
             markers |= set(MARKER.findall(page.title)) | set(MARKER.findall(page.summary))
@@ -446,9 +480,12 @@ class PrivacyFuzz:
             self.leak(f"site {path}", path + data.decode("utf-8", "replace"), private)
         self.check_readers(built)
         banner = re.search(r'<section class="banner".*?</section>', built["/index.html"].decode("utf-8"), re.S)
-        for href in re.findall(r'href="([^"]*)"', banner[0] if banner else ""):
+        hrefs = re.findall(r'href="([^"]*)"', banner[0] if banner else "")
+        for href in hrefs:
             if href not in self.public_paths:
                 self.report.leaks.append(f"the front page's banner links {href}, which is not public")
+        if self.banner_path and self.banner_path not in hrefs:
+            self.report.mismatches.append(f"the banner is not the newest pinned public activity {self.banner_path}: {hrefs}")
         self.check_episode_media(built)
         self.check_bucket(built, private)
         for endpoint in [f"pages/?type={t}&fields=*&limit=500" for t in ITEM_TYPES] + ["images/?limit=500", "documents/?limit=500"]:

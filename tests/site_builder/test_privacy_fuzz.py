@@ -1,6 +1,6 @@
 """Hunt the whole class of privacy leak: a seeded random sequence of editors' actions (publish, unpublish,
 schedule, expire, district-only, page and collection restrictions, moves, deletes, retitles, relations,
-links and covers), with the real worker rebuilding, reindexing and publishing to the S3 server in between;
+links and covers, activities with tasks, places and replays, pinned as the banner or district-only), with the real worker rebuilding, reindexing and publishing to the S3 server in between;
 after every build no private title, summary or file name appears anywhere, and the site equals a full build;
 two districts' logged-in members read exactly their own district's district-only items on /me/district/.
 
@@ -45,6 +45,7 @@ def test_no_private_title_summary_or_file_escapes_whatever_editors_do(worker_set
     assert len(summary["by_operation"]) >= 15, "the sequence should exercise nearly every kind of action"
     assert summary["reader_files_checked"] > 0, "the demo's processed documents should give reader pages to check"
     assert summary["episode_media_checked"] > 0, "the demo's transcoded video and audio should give renditions to check"
+    assert summary["by_operation"].get("activity", 0) > 0, "organisers should have created or edited activities"
     assert summary["member_pages_readable"] > 0, "two districts' members should have read some of their own items"
     assert report.leaks == []
     assert report.mismatches == []
