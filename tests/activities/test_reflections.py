@@ -75,6 +75,13 @@ def voice_bytes(tmp_path_factory) -> bytes:
     return target.read_bytes()
 
 
+@pytest.fixture(scope="session")
+def recorder_bytes() -> bytes:
+    """Three seconds of Opus in WebM written to a pipe, as a browser's MediaRecorder gives it: no duration in the header."""
+    command = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=330:duration=3", "-c:a", "libopus", "-f", "webm", "pipe:1"]
+    return subprocess.run(command, check=True, capture_output=True).stdout
+
+
 def voice(data: bytes, name: str = "luyin.m4a") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="audio/mp4")
 
@@ -154,6 +161,13 @@ def test_a_voice_recording_is_kept_as_aac_with_its_length(essay, voice_bytes):
     assert row.content_type == "audio/mp4" and row.file.name.endswith(".m4a") and row.duration_seconds == 3
     page = client.get(f"/me/activities/{essay.pk}/reflection/").content.decode()
     assert f'<audio controls preload="none" src="/me/reflection-files/{row.pk}/">' in page
+
+
+def test_a_browser_recording_without_a_duration_is_measured_after_transcoding(essay, recorder_bytes):
+    response = submit(logged_in(), essay, voice=SimpleUploadedFile("luyin.webm", recorder_bytes, "audio/webm"))
+    assert response.status_code == 303, response.content.decode()
+    row = ReflectionFile.objects.get()
+    assert row.content_type == "audio/mp4" and row.duration_seconds == 3
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -257,11 +271,17 @@ def test_a_foreign_origin_or_a_missing_csrf_token_is_refused(essay):
     client = logged_in()
     response = client.post(f"/me/activities/{essay.pk}/reflection/", {"text": "跨站提交。"}, HTTP_ORIGIN="https://evil.example")
     assert response.status_code == 403
+    response = client.post(f"/me/activities/{essay.pk}/reflection/", {"text": "跨站提交。"}, HTTP_REFERER="https://evil.example/x")
+    assert response.status_code == 403 and "请从本网站的心得页面提交" in response.content.decode()
     strict = Client(enforce_csrf_checks=True)
     strict.cookies = client.cookies
     response = strict.post(f"/me/activities/{essay.pk}/reflection/", {"text": "没有令牌。"}, **ORIGIN)
     assert response.status_code == 403
     assert not Reflection.objects.exists()
+    # an older phone browser that sends no Origin on a same-origin form but does send the Referer
+    response = client.post(f"/me/activities/{essay.pk}/reflection/", {"text": "老手机提交。"},
+                           HTTP_REFERER=f"http://testserver/me/activities/{essay.pk}/reflection/")
+    assert response.status_code == 303 and Reflection.objects.get().text == "老手机提交。"
 
 
 def test_another_districts_only_activity_is_a_404(tiny_catalogue):
