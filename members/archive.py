@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from activities.summary import archive_activities
 from content_models.pages import AudioSeriesPage, EBookPage, LibraryItemPage, VideoSeriesPage
 from content_models.visibility import public_page_ids
 
@@ -128,6 +129,7 @@ def archive_page(request: HttpRequest) -> HttpResponse:
         "points_breakdown": points_breakdown(member, today.year),
         "continue_items": continue_learning(member),
         "commendations": commendation_titles(member),
+        **archive_activities(member),
     }
     return member_page(request, "me_archive.html", context)
 
