@@ -230,7 +230,8 @@ def site(workdir: Path) -> Iterator[Running]:
         build / ".git" / "config": "secret",
         **{workdir / path: text for path, text in MEDIA.items()},
     }, workdir)
-    with serving(workdir, f"SITE_ROOT={build}", "SEARCH_RATE=1r/m", "SEARCH_BURST=3", "LOGIN_RATE=1r/m", "LOGIN_BURST=2") as running:
+    with serving(workdir, f"SITE_ROOT={build}", "SEARCH_RATE=1r/m", "SEARCH_BURST=3", "LOGIN_RATE=1r/m", "LOGIN_BURST=2",
+                 "ACTION_RATE=1r/m", "ACTION_BURST=2") as running:
         yield running
 
 
@@ -387,6 +388,14 @@ def test_rate_limits_answer_chinese_429_pages(site):
     assert all(site.request("/admin/login/", port=site.admin)[0] == 200 for _ in range(5))
     posts = [site.request("/admin/login/", port=site.admin, method="POST", body=b"username=admin&password=x")[0] for _ in range(4)]
     assert posts == [200, 200, 200, 429]
+    # Members' activity writes share one zone per address, POSTs only: reading a quiz's questions is never slowed,
+    # answering, checking in and signing up are; a 心得's upload may be large, other members' bodies may not.
+    assert all(site.request("/me/quiz/daily/")[0] == 200 for _ in range(5))
+    writes = ["/me/quiz/daily/", "/me/checkin/", "/me/activities/12/signup", "/me/activities/12/reflection/"]
+    assert [site.request(path, method="POST", body=b"a=1")[0] for path in writes] == [200, 200, 200, 429]
+    big = b"x" * (2 * 1024 * 1024)
+    assert site.request("/me/activities/12/reflection/", method="POST", body=big)[0] == 429  # still limited, not "too big"
+    assert site.request("/me/checkin/", method="POST", body=big)[0] == 413
 
 
 def test_unknown_host_names_get_no_answer(site):
