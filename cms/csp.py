@@ -36,6 +36,7 @@ PUBLIC_DIRECTIVES = {
     "default-src": [SELF],
     "style-src": [SELF, theme_hash("site.css")],
     "img-src": [SELF, "data:"],  # data: for the theme's empty favicon
+    "media-src": [SELF, "blob:"],  # blob: a voice 心得 recorded in the page, played back before it is sent
     "object-src": [NONE],
     "base-uri": [SELF],
     "form-action": [SELF],
