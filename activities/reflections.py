@@ -24,13 +24,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from content_models.media import PRIVATE_CACHE_CONTROL, PUBLIC_CACHE_CONTROL
+from content_models.media import PRIVATE_CACHE_CONTROL, PUBLIC_CACHE_CONTROL, ranged_response
 from content_models.visibility import public_page_ids
 from content_models.workspaces import editor_districts
 from members.accounts import login_redirect, member_page
@@ -289,11 +289,10 @@ def reflection_file(request: HttpRequest, file_id: int) -> HttpResponse:
     else:
         return _not_found()
     try:
-        handle = row.file.open("rb")
-    except FileNotFoundError:
+        response = ranged_response(request, row.file.name, row.content_type, row.file.storage)
+    except Http404:
         return _not_found()
     suffix = Path(row.file.name).suffix
-    response = FileResponse(handle, content_type=row.content_type)
     response["Content-Disposition"] = f'inline; filename="xinde-{row.pk}{suffix}"'
     response["Cache-Control"] = cache_control
     response["X-Content-Type-Options"] = "nosniff"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 from django.db.models import Model, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.views.decorators.http import require_safe
@@ -109,13 +109,15 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
     return (first, last) if first <= last and first < size else None
 
 
-def ranged_response(request: HttpRequest, name: str, content_type: str) -> HttpResponse:
-    """The whole file (Accept-Ranges: bytes), or 206 with the one range asked for, or 416 outside the file.
+def ranged_response(request: HttpRequest, name: str, content_type: str, storage: Storage | None = None) -> HttpResponse:
+    """The whole file (Accept-Ranges: bytes), or 206 with the one range asked for, or 416 outside the file, from
+    `storage` (default: the media storage). Safari plays audio and video only from servers that answer ranges.
 
     A header with several ranges or another unit gets the whole file, as RFC 9110 allows."""
+    storage = storage or default_storage
     try:
-        size = default_storage.size(name)
-        handle = default_storage.open(name, "rb")
+        size = storage.size(name)
+        handle = storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404(NOT_FOUND) from None
     header = request.headers.get("Range", "")
