@@ -72,14 +72,6 @@ def my_activities(request: HttpRequest) -> HttpResponse:
     return member_page(request, "me_activities.html", context)
 
 
-def _replay(activity: ActivityPage) -> dict | None:
-    if not activity.replay_page_id or not public_page_ids([activity.replay_page_id]):
-        return None
-    series = activity.replay_page.specific
-    label = f"{series.title} 第{activity.replay_episode}集" if activity.replay_episode else series.title
-    return {"url": series.site_path, "label": label}
-
-
 def _tasks(current) -> list[dict]:
     # A task's item not on the public site is a district-only item: the member reads it on the district's pages.
     return [
@@ -109,10 +101,10 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         "starts": _local(activity.starts_at),
         "ends": _local(activity.ends_at),
         "phase": _phase(activity, now),
-        "place": activity.place.specific if activity.place_id and public_page_ids([activity.place_id]) else None,
+        "place": activity.public_place,
         "public_path": _public_path(activity),
         "live": activity.live_url if activity.live_url and activity.starts_at <= now <= activity.ends_at else "",
-        "replay": _replay(activity) if now > activity.starts_at else None,
+        "replay": activity.public_replay if now > activity.starts_at else None,
         "signup": signup_state(member, activity) if activity.signup_required else None,
         "attendance": attendance_open(activity, now),
         "code": code,

@@ -252,3 +252,20 @@ def test_activity_pages_show_progress_links_live_stream_and_my_list(client, lect
     assert f'href="/activities/{campaign.pk}/"' in html  # the public activity's static page
     mine = client.get("/me/activities/").content.decode()  # the third member: waiting first in line
     assert "候补第 1 位" in mine and lecture.title in mine and campaign.title in mine
+
+
+def test_a_live_lecture_points_to_its_replay_episode_once_it_has_begun(client, tiny_catalogue):
+    from content_models.models import VideoSeriesPage
+
+    series = VideoSeriesPage.objects.live().filter(district_only=False).first()
+    episode = series.episodes.order_by("number").first()
+    now = timezone.now()
+    live = make_activity("白山黑水党旗红", kind=ActivityPage.LIVE, live_url="https://live.example.cn/dangshi/index.m3u8",
+                         replay_page=series, replay_episode=episode.number,
+                         starts_at=now - timedelta(hours=3), ends_at=now - timedelta(hours=1))
+    page = as_member(client, enrol(30)).get(f"/me/activities/{live.pk}/").content.decode()
+    assert f'href="{episode.site_path}"' in page and f"观看回放：{series.title} {episode.title}" in page
+    assert "live.example.cn" not in page  # over: the stream is not offered any more
+
+    series.unpublish()
+    assert "观看回放" not in client.get(f"/me/activities/{live.pk}/").content.decode()
