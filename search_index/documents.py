@@ -136,10 +136,9 @@ def documents_for_item(item: dict, pages: Mapping[int, list[dict]] | None = None
     elif item_type == "site":
         doc["body"] = "\n".join(str(item.get(f) or "") for f in ("kind", "address", "opening_hours") if item.get(f))
     elif item_type == "activity":
-        place = item.get("place") or {}
-        parts = [item.get("kind_label"), place.get("title"), place.get("address"), item.get("place_note")]
-        parts += [task.get("title") for task in item.get("tasks") or []]
-        doc["body"] = "\n".join(str(part) for part in parts if part)
+        # Its own words only: the titles of its place and tasks change (or turn private) without this item being
+        # indexed again, so they are found on their own items, never through the activity.
+        doc["body"] = "\n".join(str(item.get(f)) for f in ("kind_label", "place_note") if item.get(f))
         doc["date"] = str(item.get("starts_at") or "")[:10] or doc["date"]
     elif item_type == "periodical":
         doc["body"] = " ".join(str(item.get(f) or "") for f in ("publisher", "issn", "cn_number") if item.get(f))

@@ -48,9 +48,11 @@ def test_the_api_names_only_public_things_and_never_the_attendance_code(cms_api_
 
 
 def test_activity_pages_listing_home_banner_and_check_in(cms_api_url, tmp_path):
+    essay, lecture, live, campaign = (activity(s) for s in ("activity-essay", "activity-lecture", "activity-live", "activity-campaign"))
+    lecture.place_note = '<script>alert("签到")</script>一楼报告厅'  # what editors type is text, never markup
+    lecture.save_revision().publish()
     out = tmp_path / "site"
     build(cms_api_url, out)
-    essay, lecture, live, campaign = (activity(s) for s in ("activity-essay", "activity-lecture", "activity-live", "activity-campaign"))
 
     page = page_text(out, essay.site_path)
     assert f'<body data-item="{essay.pk}">' in page  # watching / reading here counts as study
@@ -61,7 +63,8 @@ def test_activity_pages_listing_home_banner_and_check_in(cms_api_url, tmp_path):
     page = page_text(out, lecture.site_path)
     start, end = timezone.localtime(lecture.starts_at), timezone.localtime(lecture.ends_at)
     assert f"{start.year}年{start.month}月{start.day}日 09:30–11:00" in page and end.hour == 11
-    assert f'<a href="{lecture.place.specific.site_path}">{lecture.place.title}</a>' in page and "一楼报告厅" in page
+    assert f'<a href="{lecture.place.specific.site_path}">{lecture.place.title}</a>' in page
+    assert "&lt;script&gt;alert(&#34;签到&#34;)&lt;/script&gt;一楼报告厅" in page and "<script>alert" not in page
     assert "30 人（报满后可候补）" in page and "报名截止" in page and "我要报名" in page and "输入现场公布的签到码" in page
 
     page = page_text(out, live.site_path)
