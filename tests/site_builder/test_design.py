@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from wagtail.models import PageViewRestriction
 
+from activities.models import ActivityPage
 from content_models.models import EBookPage, HomePage, MapSitePage, NewsPage
 from site_builder import geo
 from site_builder.build import build_site
@@ -94,6 +95,7 @@ def test_sketch_labels_never_cover_each_other():
 
 # -- the built site ----------------------------------------------------------------------------------------------------
 def test_front_page_banner_follows_the_editor_and_never_links_a_private_item(cms_api_url, tmp_path):
+    ActivityPage.objects.update(pinned=False)  # the editor's own banner: no pinned activity takes its place
     news = NewsPage.objects.live().filter(district_only=False, view_restrictions__isnull=True).order_by("pk").first()
     set_banner(banner_title="七一建党节专题学习", banner_text="重温入党誓词<b>", banner_page=news, banner_url="")
     out = tmp_path / "site"
@@ -113,6 +115,7 @@ def test_front_page_banner_follows_the_editor_and_never_links_a_private_item(cms
 
 
 def test_front_page_is_a_real_front_page_within_the_first_round_trip(cms_api_url, tmp_path):
+    ActivityPage.objects.update(pinned=False)  # the editor's own banner: no pinned activity takes its place
     build(cms_api_url, tmp_path)
     home = html(tmp_path, "/")
     assert len(gzip.compress(home.encode(), 9)) <= 14 * 1024
@@ -193,6 +196,7 @@ def test_demo_router_answers_a_missing_page_with_the_themes_404(cms_api_url, tmp
 
 
 def test_frontpage_api_gives_the_live_banner_only_and_links_only_public_items(tiny_catalogue, client):
+    ActivityPage.objects.update(pinned=False)  # the editor's own banner: no pinned activity takes its place
     home = HomePage.objects.get()
     book = EBookPage.objects.live().filter(district_only=False).order_by("pk").first()
     set_banner(banner_title="红色家书诵读活动", banner_text="", banner_page=None, banner_url="https://huodong.example.cn/jiashu")
