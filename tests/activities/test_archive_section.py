@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from activities.models import ActivityTask, Reflection
 from content_models.models import EBookPage
-from tests.activities.test_signups import ORIGIN, as_member, enrol, make_activity, post
+from tests.activities.helpers import ORIGIN, as_member, enrol, make_activity, post
 
 
 def test_archive_shows_check_in_progress_and_reflection_status(client, tiny_catalogue):

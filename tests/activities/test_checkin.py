@@ -10,10 +10,9 @@ from django.utils import timezone
 
 from activities.models import ActivityCompletion, ActivityPage, CheckIn
 from members.models import Member, PointAward
-from tests.activities.test_signups import make_activity
+from tests.activities.helpers import ORIGIN, make_activity
 from tests.members.test_district_content import log_in
 
-ORIGIN = "http://testserver"
 pytestmark = pytest.mark.django_db
 
 

@@ -16,7 +16,7 @@ from activities.quiz_demo import BANK_NAME
 from content_models.models import LibraryItemPage
 from content_models.taxonomy import District
 from members.models import Member, PointAward
-from tests.activities.test_signups import as_member, enrol, make_activity
+from tests.activities.helpers import as_member, enrol, make_activity
 
 DAILY = "/me/quiz/daily/"
 pytestmark = pytest.mark.django_db

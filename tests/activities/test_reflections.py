@@ -17,29 +17,24 @@ from django.utils import timezone
 from PIL import Image
 
 from activities.models import ActivityPage, Reflection, ReflectionFile
-from content_models.models import District, SectionPage
+from content_models.models import District
 from members.archive import delete_member
 from members.models import Member
+from tests.activities.helpers import make_activity as publish_activity
 from transcoding.ffmpeg import Probe, ffmpeg_exe
 
 PASSWORD = "dangshi-demo-2021"
 ORIGIN = {"HTTP_ORIGIN": "http://testserver"}
 
 
-def make_activity(district: str | None = None, *, district_only: bool = False, ends_in: timedelta = timedelta(days=10),
+def make_activity(district: str | None = None, *, ends_in: timedelta = timedelta(days=10),
                   title: str = "书香社区·全民爱阅读征文", **fields) -> ActivityPage:
     """A published essay activity (started yesterday) in the city section or a district's."""
-    section = SectionPage.objects.get(district__slug=district) if district else SectionPage.objects.get(district__isnull=True)
     now = timezone.now()
-    page = ActivityPage(
-        title=title, slug=f"huodong-{ActivityPage.objects.count() + 1}", kind=ActivityPage.ESSAY,
-        starts_at=min(now, now + ends_in) - timedelta(days=1), ends_at=now + ends_in, requires_reflection=True, points=20,
-        district_only=district_only, summary="围绕党史学习写一写自己的心得体会。", **fields,
+    return publish_activity(
+        title, district, kind=ActivityPage.ESSAY, starts_at=min(now, now + ends_in) - timedelta(days=1),
+        ends_at=now + ends_in, requires_reflection=True, points=20, summary="围绕党史学习写一写自己的心得体会。", **fields,
     )
-    page.live = False
-    section.add_child(instance=page)
-    page.save_revision().publish()
-    return ActivityPage.objects.get(pk=page.pk)
 
 
 def member_in(district: str, phone: str, name: str = "李卫东") -> Member:

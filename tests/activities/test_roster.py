@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from activities.models import ActivityPage, SignUp
 from members.models import StudyRecord
-from tests.activities.test_signups import enrol, make_activity
+from tests.activities.helpers import enrol, make_activity
 
 pytestmark = pytest.mark.django_db
 
