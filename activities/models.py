@@ -43,6 +43,25 @@ class ActivityForm(LibraryItemForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["columns"].required = False
+        if self.for_user is not None and "quiz_bank" in self.fields:
+            from members.admin_views import in_user_districts  # admin code: not imported while models load
+
+            # A district's editors choose among their district's banks only, as the 答题 admin shows them.
+            self.fields["quiz_bank"].queryset = in_user_districts(QuestionBank.objects.all(), self.for_user)
+
+    def clean(self):
+        cleaned = super().clean()
+        tasks = [
+            form for form in self.formsets["tasks"].forms
+            if getattr(form, "cleaned_data", None) and form.cleaned_data.get("item") and not form.cleaned_data.get("DELETE")
+        ]
+        asks = (
+            tasks or cleaned.get("checkin_days") or cleaned.get("requires_reflection") or cleaned.get("quiz_bank")
+            or cleaned.get("kind") in (ActivityPage.ESSAY, ActivityPage.LECTURE, ActivityPage.LIVE)
+        )
+        if cleaned.get("points") and not asks:  # activities.progress completes only an activity that asks something
+            self.add_error("points", "这个活动没有完成条件（学习任务、打卡天数、心得、测评，或讲座签到、观看直播），积分无法发放。")
+        return cleaned
 
 
 class ActivityPage(LibraryItemPage):

@@ -16,7 +16,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from content_models.models import LibraryItemPage
 from content_models.visibility import public_page_ids
+from members.district_content import PREFIX as DISTRICT_PREFIX
+from members.district_content import readable_items
 from members.models import Member, PointRule, StudyRecord
 from members.points import grant
 
@@ -27,7 +30,7 @@ from .models import ActivityCompletion, ActivityPage, CheckIn, QuizAttempt, Refl
 class TaskProgress:
     item_id: int
     title: str
-    site_path: str  # "" when the item is not public (then the member's district page, if any, links it)
+    site_path: str  # the public page, or the member's district page for their district's members-only item
     note: str
     done: bool
 
@@ -63,10 +66,6 @@ class Progress:
         met = self.requirements
         return bool(met) and all(met)
 
-    @property
-    def done_count(self) -> int:
-        return sum(self.requirements)
-
 
 def _seconds_since(member: Member, item_ids: list[int], activity: ActivityPage) -> dict[int, int]:
     start = timezone.localdate(activity.starts_at)
@@ -80,15 +79,23 @@ def _seconds_since(member: Member, item_ids: list[int], activity: ActivityPage) 
 def progress(member: Member, activity: ActivityPage) -> Progress:
     """Where `member` stands with `activity` (study counted from the day it starts)."""
     result = Progress(completed=ActivityCompletion.objects.filter(activity=activity, member=member).exists())
-    tasks = list(activity.tasks.select_related("item").all())
+    # Only tasks the member may read count (and are named): a draft, or another district's item, is neither shown
+    # nor asked for — it could never be done.
+    tasks = list(activity.tasks.all())
     if tasks:
-        studied = _seconds_since(member, [task.item_id for task in tasks], activity)
-        public = public_page_ids([task.item_id for task in tasks])
+        ids = [task.item_id for task in tasks]
+        public = public_page_ids(ids)
+        own_district = set(readable_items(member.district_id).filter(pk__in=ids).values_list("pk", flat=True))
+        items = LibraryItemPage.objects.filter(pk__in=public | own_district).specific().in_bulk()
+        studied = _seconds_since(member, list(items), activity)
         for task in tasks:
-            item = task.item.specific
+            item = items.get(task.item_id)
+            if item is None:
+                continue
             result.tasks.append(TaskProgress(
-                item_id=task.item_id, title=item.title, site_path=item.site_path if task.item_id in public else "",
-                note=task.note, done=studied.get(task.item_id, 0) >= settings.ACTIVITY_TASK_MIN_SECONDS,
+                item_id=item.pk, title=item.title,
+                site_path=item.site_path if item.pk in public else f"{DISTRICT_PREFIX}{item.pk}/",
+                note=task.note, done=studied.get(item.pk, 0) >= settings.ACTIVITY_TASK_MIN_SECONDS,
             ))
     if activity.checkin_days:
         days = CheckIn.objects.filter(

@@ -81,10 +81,6 @@ def questions_of(attempt: QuizAttempt) -> list[Question]:
     return [by_id[pk] for pk in attempt.question_ids if pk in by_id]
 
 
-def answers_of(attempt: QuizAttempt) -> dict[int, QuizAnswer]:
-    return {answer.question_id: answer for answer in attempt.answers.all()}
-
-
 def next_question(attempt: QuizAttempt) -> Question | None:
     answered = set(attempt.answers.values_list("question_id", flat=True))
     return next((q for q in questions_of(attempt) if q.pk not in answered), None)
@@ -127,14 +123,17 @@ def answer(member: Member, attempt: QuizAttempt, question: Question, letters: st
 
 def finish_if_done(member: Member, attempt: QuizAttempt) -> tuple[bool, int, int, int]:
     """(finished, score, number of questions, points) — scoring and granting once when every question is answered."""
-    total = len(attempt.question_ids)
+    # A question deleted since it was drawn (its answers went with it) no longer counts: the attempt can still finish.
+    remaining = [question.pk for question in questions_of(attempt)]
+    total = len(remaining)
     answers = attempt.answers.all()
     if answers.count() < total:
         return False, 0, total, 0
     score = answers.filter(correct=True).count()
     now = timezone.now()
-    if QuizAttempt.objects.filter(pk=attempt.pk, finished_at__isnull=True).update(finished_at=now, score=score):
-        attempt.finished_at, attempt.score = now, score
+    finished = QuizAttempt.objects.filter(pk=attempt.pk, finished_at__isnull=True)
+    if finished.update(finished_at=now, score=score, question_ids=remaining):
+        attempt.finished_at, attempt.score, attempt.question_ids = now, score, remaining
         if attempt.activity_id:
             complete_if_done(member, attempt.activity)
     return True, score, total, points_for(member, attempt, score)

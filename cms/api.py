@@ -146,8 +146,12 @@ class FrontPageAPIViewSet(BaseAPIViewSet):
     name = "frontpage"
 
     def listing_view(self, request):
-        # The newest pinned public activity takes the banner (issue 13); district-only ones never qualify.
-        pinned = public_pages(ActivityPage.objects.filter(pinned=True)).order_by("-starts_at", "-pk").first()
+        # The newest pinned public activity takes the banner until it ends (the scheduled-publishing check asks for
+        # the rebuild then: content_models.tasks); district-only ones never qualify.
+        pinned = (
+            public_pages(ActivityPage.objects.filter(pinned=True, ends_at__gt=timezone.now()))
+            .order_by("-starts_at", "-pk").first()
+        )
         if pinned is not None:
             banner = {"title": pinned.title, "text": pinned.summary, "url": pinned.site_path, "page_id": pinned.pk}
             return Response({"meta": {"total_count": 1}, "items": [banner]})

@@ -26,7 +26,22 @@ SCHEDULE_INTERVAL = timedelta(seconds=60)
 def publish_scheduled_pages() -> dict[str, str]:
     """Publish what is due (go_live_at passed) and unpublish what has expired, then check again in a minute."""
     call_command("publish_scheduled", verbosity=0)
+    rebuild_for_ended_banner()
     return {"next_run": ensure_publish_scheduler().isoformat()}
+
+
+def rebuild_for_ended_banner(now=None) -> bool:
+    """A pinned activity that ended since the last check leaves the front page's banner, though nothing was
+    published: ask for the rebuild (the window covers two intervals, and requests coalesce)."""
+    from activities.models import ActivityPage
+    from site_builder.tasks import request_rebuild
+
+    now = now or timezone.now()
+    ended = ActivityPage.objects.live().filter(pinned=True, ends_at__gt=now - 2 * SCHEDULE_INTERVAL, ends_at__lte=now)
+    if not ended.exists():
+        return False
+    request_rebuild("置顶活动已结束：更换首页横幅")
+    return True
 
 
 def ensure_publish_scheduler(delay: timedelta = SCHEDULE_INTERVAL):
