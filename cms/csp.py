@@ -36,7 +36,9 @@ PUBLIC_DIRECTIVES = {
     "default-src": [SELF],
     "style-src": [SELF, theme_hash("site.css")],
     "img-src": [SELF, "data:"],  # data: for the theme's empty favicon
-    "media-src": [SELF, "blob:"],  # blob: a voice 心得 recorded in the page, played back before it is sent
+    # blob: a voice 心得 recorded in the page, played back before it is sent; https: a district-only item's or
+    # activity's video or live stream from its host, on /me/district/ (a media element runs no code).
+    "media-src": [SELF, "blob:", "https:"],
     "object-src": [NONE],
     "base-uri": [SELF],
     "form-action": [SELF],
