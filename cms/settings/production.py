@@ -52,7 +52,7 @@ RATE_LIMITS = [
     {"path": "/api/suggest/", "requests": 300, "seconds": 60},  # a request per keystroke
     {"path": "/admin/login/", "method": "POST", "requests": 20, "seconds": 600},
     # Members' writes (打卡, 报名, 签到码, 心得, 答题): a community centre's members may share one address.
-    {"path": "/me/", "method": "POST", "requests": 120, "seconds": 60},
+    {"path": "/me/", "method": "POST", "requests": 300, "seconds": 60},
 ]
 
 # Behind nginx, the media view decides and nginx sends the file: set MEDIA_ACCEL_REDIRECT_PREFIX to

@@ -65,8 +65,8 @@ DEFAULTS: dict[str, str | None] = {
     "BEACON_BURST": "60",
     # Members' activity POSTs (check-in, sign-up, attendance code, 心得) per address: a centre's members may all
     # tap 打卡 or enter the code in the same minute of an event.
-    "ACTION_RATE": "2r/s",
-    "ACTION_BURST": "40",
+    "ACTION_RATE": "5r/s",
+    "ACTION_BURST": "80",
     "REFLECTION_MAX_BODY_SIZE": "32m",
     "BROTLI": "auto",
     "ACCESS_LOG": "/var/log/nginx/dangshi.access.log",
