@@ -1,10 +1,11 @@
 """学习心得 from members: text, photos of a handwritten page (re-encoded, no EXIF) or a voice recording; stored privately, served to the member and organisers.
 
 Older members 「不愿意手写，也不方便使用电脑打字」, so a photo of a page or a recording is as good as typing. Every
-upload is checked whole before anything is written: photos are decoded by Pillow (decompression bombs refused),
-turned upright and re-encoded as JPEG without EXIF (no location leaves the phone's picture); a voice recording is
-transcoded by ffmpeg to AAC (.m4a, playable on every phone) and measured. Files live in the private storage only
-(activities.storage) and `reflection_file` is the one way to read them.
+upload is checked whole before anything is written: photos are decoded by Pillow (too many pixels refused before
+decoding), turned upright and re-encoded as JPEG without EXIF (no location leaves the phone's picture); a voice
+recording is transcoded by ffmpeg (local files and audio containers only, with a timeout) to AAC (.m4a, playable on
+every phone) and measured. Files live in the private storage only (activities.storage) and `reflection_file` is the
+one way to read them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import tempfile
-import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -48,7 +48,17 @@ HOURLY_LIMIT = 10  # submissions per member per hour
 PHOTO_LONGEST_SIDE = 2000
 PHOTO_QUALITY = 82
 PHOTO_FORMATS = ["JPEG", "PNG", "WEBP", "GIF", "BMP"]  # what phones' cameras and galleries hand over
-VOICE_SLACK_SECONDS = 0.5  # a recorder stopped by hand at the limit runs a little over
+PHOTO_MAX_PIXELS = 40_000_000  # a 40-megapixel picture decodes to 120 MB; phones' cameras stay below
+# A recording a little over the limit (stopped late by hand, a slow phone) is kept whole; only one clearly longer
+# is refused, so the member does not lose a whole talk for a few seconds.
+VOICE_GRACE_SECONDS = 10
+# ffmpeg reads the member's file only: no network or other protocols (an HLS playlist could name any local file or
+# URL), only audio containers phones and browsers write, and never for long.
+VOICE_INPUT_OPTIONS = (
+    "-protocol_whitelist", "file",
+    "-format_whitelist", "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,ogg,mp3,aac,wav,amr,flac",
+)
+VOICE_TIMEOUT_SECONDS = 120
 FILE_URL = "/me/reflection-files/{}/"
 
 
@@ -79,16 +89,19 @@ def prepare_photo(upload: UploadedFile, number: int) -> Prepared:
     if upload.size > settings.REFLECTION_PHOTO_MAX_BYTES:
         raise Refused(f"第 {number} 张照片太大，请不超过 {_megabytes(settings.REFLECTION_PHOTO_MAX_BYTES)}。")
     not_image = f"第 {number} 张不是图片文件，或者已经损坏，请重新拍照上传。"
+    too_many_pixels = f"第 {number} 张照片的像素太多，请用手机正常拍照后上传。"
     try:
-        # A small file can claim a huge picture: Pillow warns above MAX_IMAGE_PIXELS, refuse it before decoding.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload, formats=PHOTO_FORMATS) as image:
-                image = ImageOps.exif_transpose(image)
-                image.thumbnail((PHOTO_LONGEST_SIDE, PHOTO_LONGEST_SIDE))
-                image = image.convert("RGB")
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise Refused(f"第 {number} 张照片的像素太多，请用手机正常拍照后上传。") from None
+        with Image.open(upload, formats=PHOTO_FORMATS) as image:
+            # A small file can claim a huge picture: refuse it from the header, before anything is decoded.
+            if image.width * image.height > PHOTO_MAX_PIXELS:
+                raise Refused(too_many_pixels)
+            if image.format == "JPEG":
+                image.draft("RGB", (PHOTO_LONGEST_SIDE, PHOTO_LONGEST_SIDE))  # decodes at 1/2–1/8 scale: less memory
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((PHOTO_LONGEST_SIDE, PHOTO_LONGEST_SIDE))
+            image = image.convert("RGB")
+    except Image.DecompressionBombError:
+        raise Refused(too_many_pixels) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise Refused(not_image) from None
     out = io.BytesIO()
@@ -97,28 +110,31 @@ def prepare_photo(upload: UploadedFile, number: int) -> Prepared:
 
 
 def prepare_voice(upload: UploadedFile) -> Prepared:
-    """The recording as AAC in .m4a, refused when it has no sound, is too big or longer than allowed."""
+    """The recording as AAC in .m4a, refused when it has no sound, is too big or clearly longer than allowed
+    (more than VOICE_GRACE_SECONDS over: what is a little over is kept whole)."""
     if upload.size > settings.REFLECTION_VOICE_MAX_BYTES:
         raise Refused(f"语音文件太大，请不超过 {_megabytes(settings.REFLECTION_VOICE_MAX_BYTES)}。")
     limit = settings.REFLECTION_VOICE_MAX_SECONDS
     too_long = f"语音不能超过 {limit // 60} 分钟，请分几次说完，或者只录最要紧的部分。" if limit % 60 == 0 else f"语音不能超过 {limit} 秒。"
     not_audio = "这不是语音文件，或者录音已经损坏，请重新录一段。"
     # Browsers' MediaRecorder files (WebM) carry no duration, so the length is measured on the transcoded file;
-    # -t stops ffmpeg just past the limit, so a long (or endless) input costs no more than an allowed one.
-    rendition = dataclasses.replace(AUDIO_RENDITION, options=("-t", f"{limit + 1}", *AUDIO_RENDITION.options))
+    # -t stops ffmpeg just past limit + grace, so a long (or endless) input costs no more than an allowed one, and a
+    # result longer than limit + grace means the original was.
+    longest = limit + VOICE_GRACE_SECONDS
+    rendition = dataclasses.replace(AUDIO_RENDITION, options=("-t", f"{longest + 1}", *AUDIO_RENDITION.options))
     with tempfile.TemporaryDirectory(prefix="reflection-") as folder:
         source, target = Path(folder) / "upload", Path(folder) / "voice.m4a"
         with source.open("wb") as handle:
             for chunk in upload.chunks():
                 handle.write(chunk)
         try:
-            encode(source, target, rendition, 0.0)
-            found = probe(target)
+            encode(source, target, rendition, 0.0, input_options=VOICE_INPUT_OPTIONS, timeout=VOICE_TIMEOUT_SECONDS)
+            found = probe(target, VOICE_INPUT_OPTIONS)
         except MediaError:
             raise Refused(not_audio) from None
         if not found.has_audio:
             raise Refused(not_audio)
-        if found.duration > limit + VOICE_SLACK_SECONDS:
+        if found.duration > longest:
             raise Refused(too_long)
         return Prepared(target.read_bytes(), ".m4a", "audio/mp4", max(1, round(found.duration)))
 
@@ -131,12 +147,27 @@ def may_review(user, activity: ActivityPage) -> bool:
     return districts is None or (activity.district_id is not None and districts.filter(pk=activity.district_id).exists())
 
 
+def is_published(reflection: Reflection) -> bool:
+    """Shown on its activity's page (public, or the members' page of a district-only one): accepted, consented,
+    published."""
+    return reflection.published and reflection.consent_to_publish and reflection.status == Reflection.ACCEPTED
+
+
 def is_shown_publicly(reflection: Reflection) -> bool:
-    """Published on its activity's public page: accepted, consented, published, and the activity public."""
-    return (
-        reflection.published and reflection.consent_to_publish and reflection.status == Reflection.ACCEPTED
-        and reflection.activity_id in public_page_ids([reflection.activity_id])
-    )
+    """Published on its activity's public page: published, and the activity public."""
+    return is_published(reflection) and reflection.activity_id in public_page_ids([reflection.activity_id])
+
+
+def _shown_to(member: Member, reflection: Reflection) -> bool:
+    """Whether `member` sees the published 心得 on the activity's page: a district-only activity shows it to the
+    district's members (/me/district/<id>/)."""
+    if not is_published(reflection):
+        return False
+    try:
+        activity_for(member, reflection.activity_id)
+    except Http404:
+        return False
+    return True
 
 
 def is_current(activity: ActivityPage) -> bool:
@@ -190,6 +221,8 @@ def _page(request: HttpRequest, member: Member, activity: ActivityPage, error: s
             "photo_size": _megabytes(settings.REFLECTION_PHOTO_MAX_BYTES),
             "voice_minutes": settings.REFLECTION_VOICE_MAX_SECONDS // 60,
             "voice_seconds": settings.REFLECTION_VOICE_MAX_SECONDS,
+            "voice_size": _megabytes(settings.REFLECTION_VOICE_MAX_BYTES),
+            "total_size": _megabytes(settings.REFLECTION_MAX_TOTAL_BYTES),
         },
         "recorder_js": _recorder_script(),
     }
@@ -207,6 +240,19 @@ def _check_allowed(member: Member, activity: ActivityPage) -> None:
         raise Refused("您已经提交过一份心得，正在等待审核；审核以后再提交新的。")
     if Reflection.objects.filter(member=member, submitted_at__gte=now - timedelta(hours=1)).count() >= HOURLY_LIMIT:
         raise Refused("您这一个小时提交的心得太多了，请过一个小时再试。", status=429)
+
+
+def _check_size(request: HttpRequest) -> None:
+    """Refused (413) when the whole form is over REFLECTION_MAX_TOTAL_BYTES, below nginx's cap for this path
+    (REFLECTION_MAX_BODY_SIZE), so the member reads this message rather than nginx's page. Content-Length is the
+    measure: Django reads no body without one."""
+    total = settings.REFLECTION_MAX_TOTAL_BYTES
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > total:
+        raise Refused(f"照片和录音加起来太大了，一次最多 {_megabytes(total)}。请少传几张照片，或者把录音分两次提交。", status=413)
 
 
 def _prepare(request: HttpRequest) -> tuple[str, list[Prepared], Prepared | None]:
@@ -264,6 +310,7 @@ def reflection_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     if not same_site_post(request):
         return _page(request, member, activity, "请从本网站的心得页面提交。", status=403)
     try:
+        _check_size(request)
         _check_allowed(member, activity)  # before the uploads are decoded, so a refused member costs nothing
         text, photos, voice = _prepare(request)
         _store(member, activity, text, photos, voice, request.POST.get("consent") == "1")
@@ -274,15 +321,17 @@ def reflection_page(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 @require_safe
 def reflection_file(request: HttpRequest, file_id: int) -> HttpResponse:
-    """/me/reflection-files/<id>/: a 心得's photo or recording to its member, its reviewers, or anyone once it is
-    shown on a public activity page; 404 to everyone else, so nobody learns that a file exists."""
+    """/me/reflection-files/<id>/: a 心得's photo or recording to its member, its reviewers, anyone once it is
+    shown on a public activity page, and the members who see it on a district-only activity's page; 404 to everyone
+    else, so nobody learns that a file exists."""
     row = ReflectionFile.objects.select_related("reflection__activity").filter(pk=file_id).first()
     if row is None:
         return _not_found()
     reflection = row.reflection
+    member = current_member(request)
     if is_shown_publicly(reflection):
         cache_control = PUBLIC_CACHE_CONTROL
-    elif (member := current_member(request)) is not None and member.pk == reflection.member_id:
+    elif member is not None and (member.pk == reflection.member_id or _shown_to(member, reflection)):
         cache_control = PRIVATE_CACHE_CONTROL
     elif may_review(request.user, reflection.activity):
         cache_control = PRIVATE_CACHE_CONTROL

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,12 +94,18 @@ def renditions_for(probe: Probe) -> list[Rendition]:
     return [AUDIO_RENDITION]
 
 
-def probe(source: Path) -> Probe:
-    """Read the file's header with `ffmpeg -i`; MediaError when it is not a playable video or audio file."""
-    completed = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", os.fspath(source)],
-        capture_output=True, text=True, errors="replace", timeout=120,
-    )
+def probe(source: Path, input_options: tuple[str, ...] = ()) -> Probe:
+    """Read the file's header with `ffmpeg -i`; MediaError when it is not a playable video or audio file.
+
+    input_options go before `-i` (a caller taking files from strangers narrows the protocols and formats).
+    """
+    try:
+        completed = subprocess.run(
+            [ffmpeg_exe(), "-hide_banner", "-nostdin", *input_options, "-i", os.fspath(source)],
+            capture_output=True, text=True, errors="replace", timeout=120,
+        )
+    except subprocess.TimeoutExpired as expired:
+        raise MediaError("读取文件超时，文件可能已经损坏。请检查后重新上传。", str(expired)) from None
     text = completed.stderr
     duration = DURATION.search(text)
     video = VIDEO_STREAM.search(text)
@@ -118,26 +125,36 @@ def probe(source: Path) -> Probe:
 def encode(
     source: Path, target: Path, rendition: Rendition, duration: float,
     on_progress: Callable[[float], None] | None = None, *, threads: int = 0,
+    input_options: tuple[str, ...] = (), timeout: float | None = None,
 ) -> None:
     """Write one rendition to `target` (via a .part file, so a stopped run never leaves a half file under its name).
 
-    on_progress gets 0.0–1.0 from ffmpeg's `-progress` lines. MediaError when ffmpeg fails.
+    on_progress gets 0.0–1.0 from ffmpeg's `-progress` lines. input_options go before `-i`; after `timeout` seconds
+    ffmpeg is killed. MediaError when ffmpeg fails or is killed.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     seek = ["-ss", f"{min(3.0, duration / 3):.2f}"] if rendition is POSTER else []
     command = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats",
-        *seek, "-i", os.fspath(source), *rendition.options, "-threads", str(threads),
+        *seek, *input_options, "-i", os.fspath(source), *rendition.options, "-threads", str(threads),
         "-f", "webp" if rendition is POSTER else "mp4", os.fspath(partial),
     ]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace") as process:
         assert process.stdout is not None and process.stderr is not None
-        for line in process.stdout:
-            found = OUT_TIME.match(line.strip())
-            if found and on_progress and duration > 0:
-                on_progress(min(1.0, int(found[1]) / 1_000_000 / duration))
-        errors = process.stderr.read()
+        # A timer, not wait(timeout): the progress lines are read as they come, and a stuck ffmpeg writes none.
+        killer = threading.Timer(timeout, process.kill) if timeout else None
+        if killer:
+            killer.start()
+        try:
+            for line in process.stdout:
+                found = OUT_TIME.match(line.strip())
+                if found and on_progress and duration > 0:
+                    on_progress(min(1.0, int(found[1]) / 1_000_000 / duration))
+            errors = process.stderr.read()
+        finally:
+            if killer:
+                killer.cancel()
     if process.returncode != 0 or not partial.is_file() or partial.stat().st_size == 0:
         partial.unlink(missing_ok=True)
         raise MediaError("转码失败：文件内容有损坏或格式不受支持。请检查后重新上传。", errors)

@@ -107,7 +107,10 @@ def test_the_page_offers_three_plain_ways_and_consent(essay):
     assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
     for words in ("写文字", "拍照上传手写心得", "录一段语音", "同意在活动页面公开展示（只显示姓氏和社区）", "书香社区·全民爱阅读征文"):
         assert words in page
-    assert 'name="photos" type="file" accept="image/*" capture="environment" multiple' in page
+    # One input per sheet (the camera takes one picture per input with `capture`), up to REFLECTION_PHOTOS_MAX.
+    assert page.count('name="photos" type="file" accept="image/*" capture="environment"') == 6
+    assert "再拍一张（第 2 张）" in page and "再拍一张（第 6 张）" in page and " multiple" not in page
+    assert "照片和录音加起来一次最多 30 MB" in page and "每张不超过 10 MB" in page
     assert 'name="voice" type="file" accept="audio/*" capture' in page
     assert 'enctype="multipart/form-data"' in page and 'name="csrfmiddlewaretoken"' in page
     assert '<script src="/assets/recorder.' in page  # the builder's hashed copy, on this page only
@@ -199,10 +202,17 @@ def test_a_decompression_bomb_is_refused(essay, monkeypatch):
     assert not Reflection.objects.exists()
 
 
-def test_a_recording_over_the_limit_is_refused(essay, settings, voice_bytes):
+def test_only_a_recording_clearly_over_the_limit_is_refused(essay, settings, voice_bytes, tmp_path):
     settings.REFLECTION_VOICE_MAX_SECONDS = 2
-    response = submit(logged_in(), essay, voice=voice(voice_bytes))
+    long_one = tmp_path / "long.m4a"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=13", str(long_one)], check=True)
+    response = submit(logged_in(), essay, voice=voice(long_one.read_bytes()))  # 13 s: more than 10 s over the 2 s limit
     assert response.status_code == 400 and "语音不能超过 2 秒。" in response.content.decode()
+    assert not Reflection.objects.exists()
+    # 3 s, a second over (stopped late by hand): kept whole
+    assert submit(logged_in(), essay, voice=voice(voice_bytes)).status_code == 303
+    assert ReflectionFile.objects.get().duration_seconds == 3
+    Reflection.objects.all().delete()
     settings.REFLECTION_VOICE_MAX_SECONDS = 5 * 60
     settings.REFLECTION_VOICE_MAX_BYTES = 1000
     response = submit(logged_in(), essay, voice=voice(voice_bytes))
@@ -213,9 +223,50 @@ def test_a_recording_over_the_limit_is_refused(essay, settings, voice_bytes):
 def test_a_minute_limit_speaks_in_minutes(essay, voice_bytes, monkeypatch):
     from activities import reflections
 
-    monkeypatch.setattr(reflections, "probe", lambda path: Probe(duration=301.0, width=0, height=0, has_audio=True))
+    monkeypatch.setattr(reflections, "probe", lambda path, options: Probe(duration=311.0, width=0, height=0, has_audio=True))
     response = submit(logged_in(), essay, voice=voice(voice_bytes))
     assert response.status_code == 400 and "语音不能超过 5 分钟" in response.content.decode()
+
+
+def test_a_picture_of_too_many_pixels_is_refused_from_its_header(essay):
+    data = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(data, "PNG")  # 48 megapixels in a few kilobytes
+    response = submit(logged_in(), essay, photos=[photo(), SimpleUploadedFile("da.png", data.getvalue(), "image/png")])
+    assert response.status_code == 400 and "第 2 张照片的像素太多" in response.content.decode()
+    assert not Reflection.objects.exists()
+
+
+def test_three_sheets_from_three_inputs_are_all_stored(essay):
+    # What a browser sends for three file inputs of one name: three parts named photos.
+    response = submit(logged_in(), essay, photos=[photo("1.jpg"), photo("2.jpg", (300, 500)), photo("3.jpg", (500, 300))])
+    assert response.status_code == 303
+    rows = list(ReflectionFile.objects.order_by("sort_order"))
+    assert [row.content_type for row in rows] == ["image/jpeg"] * 3 and Reflection.objects.get().form == Reflection.PHOTO
+    assert [Image.open(stored(row)).size for row in rows] == [(200, 400), (500, 300), (300, 500)]
+
+
+def test_a_form_over_the_total_size_is_refused_before_decoding(essay, settings):
+    settings.REFLECTION_MAX_TOTAL_BYTES = 3 * 1024 * 1024
+    big = SimpleUploadedFile("big.jpg", b"\xff" * (2 * 1024 * 1024), "image/jpeg")
+    response = submit(logged_in(), essay, photos=[big, SimpleUploadedFile("big2.jpg", b"\xff" * (2 * 1024 * 1024), "image/jpeg")])
+    assert response.status_code == 413
+    assert "照片和录音加起来太大了，一次最多 3 MB。请少传几张照片，或者把录音分两次提交。" in response.content.decode()
+    assert not Reflection.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["hls", "mpegts"])
+def test_only_audio_files_reach_the_transcoder(essay, voice_bytes, tmp_path, name):
+    # A playlist naming a file on the server, or a container no phone records into: never read.
+    local = tmp_path / "luyin.m4a"
+    local.write_bytes(voice_bytes)
+    if name == "hls":
+        data = f"#EXTM3U\n#EXT-X-TARGETDURATION:3\n#EXTINF:3.0,\n{local}\n#EXT-X-ENDLIST\n".encode()
+    else:
+        command = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=duration=3", "-f", "mpegts", "pipe:1"]
+        data = subprocess.run(command, check=True, capture_output=True).stdout
+    response = submit(logged_in(), essay, voice=voice(data, "luyin.m3u8"))
+    assert response.status_code == 400 and "这不是语音文件，或者录音已经损坏，请重新录一段。" in response.content.decode()
+    assert not Reflection.objects.exists()
 
 
 def test_a_photo_without_consent_and_a_second_while_one_waits(essay):
@@ -318,3 +369,20 @@ def test_deleting_the_account_removes_the_files(essay, voice_bytes, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         delete_member(Member.objects.get(phone="13900000001"))
     assert not Reflection.objects.exists() and not any(path.exists() for path in paths)
+
+
+def test_a_published_reflection_on_a_district_only_activity_reaches_that_districts_members(tiny_catalogue, client):
+    own = make_activity("nanguan", district_only=True, title="南关区内部征文")
+    submit(logged_in(), own, photos=[photo()], consent="1")  # 王建国, 南关区
+    url = f"/me/reflection-files/{ReflectionFile.objects.get().pk}/"
+    member_in("nanguan", "13900000009", "赵淑芬")
+    member_in("kuancheng", "13900000010", "孙桂兰")
+    assert logged_in("13900000009").get(url).status_code == 404  # not yet accepted and published
+    Reflection.objects.update(status=Reflection.ACCEPTED, published=True)
+    response = logged_in("13900000009").get(url)
+    assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+    assert response["Content-Type"] == "image/jpeg"
+    assert logged_in("13900000010").get(url).status_code == 404  # another district's member
+    assert client.get(url).status_code == 404  # nobody signed in
+    Reflection.objects.update(consent_to_publish=False)
+    assert logged_in("13900000009").get(url).status_code == 404

@@ -1,7 +1,7 @@
 """The nginx site (deploy/nginx/): both variants pass `nginx -t`, and Debian's nginx running the plain variant in front
 of a stand-in application routes what site_builder/dev_server.py routes: DYNAMIC_PREFIXES to the application, the build
 folder first for FALLBACK_PREFIXES, the editors' paths only on their host, MEDIA_ROOT only through X-Accel-Redirect,
-the static site's headers and caching, and the Chinese 429 pages of its rate limits."""
+the static site's headers and caching, and the Chinese 429 pages of its rate limits and 413 page of its body size caps."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from .conftest import REPO_ROOT
 RENDER = [sys.executable, str(REPO_ROOT / "deploy" / "nginx" / "render.py"), str(REPO_ROOT / "deploy" / "nginx" / "nginx.env.example")]
 SNIPPET = REPO_ROOT / "deploy" / "nginx" / "security_headers.conf"
 NGINX_429_TEXT = "请稍等一分钟再试"
+NGINX_413_TEXT = "您这次提交的文件太大，网站没有收下。"
 
 
 def nginx_or_skip() -> str:
@@ -395,7 +396,9 @@ def test_rate_limits_answer_chinese_429_pages(site):
     assert [site.request(path, method="POST", body=b"a=1")[0] for path in writes] == [200, 200, 200, 429]
     big = b"x" * (2 * 1024 * 1024)
     assert site.request("/me/activities/12/reflection/", method="POST", body=big)[0] == 429  # still limited, not "too big"
-    assert site.request("/me/checkin/", method="POST", body=big)[0] == 413
+    status, headers, body = site.request("/me/checkin/", method="POST", body=big)
+    assert status == 413 and NGINX_413_TEXT in body.decode()  # Chinese, not nginx's English page
+    assert headers["cache-control"] == "no-store" and "style-src 'sha256-" in headers["content-security-policy"]
 
 
 def test_unknown_host_names_get_no_answer(site):
