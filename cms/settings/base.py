@@ -282,8 +282,8 @@ REFLECTION_PHOTOS_MAX = 6  # photos per 心得
 REFLECTION_VOICE_MAX_BYTES = 20 * 1024 * 1024
 REFLECTION_VOICE_MAX_SECONDS = 5 * 60
 REFLECTION_TEXT_MAX_CHARS = 5000
-ACTIVITY_TASK_MIN_SECONDS = 5 * 60  # study on a task's item that counts it as done
-DAILY_QUIZ_SIZE = 5
 # The whole 心得 form: below nginx's REFLECTION_MAX_BODY_SIZE (32m), so the member reads the application's message.
 REFLECTION_MAX_TOTAL_BYTES = 30 * 1024 * 1024
+ACTIVITY_TASK_MIN_SECONDS = 5 * 60  # study on a task's item that counts it as done
+DAILY_QUIZ_SIZE = 5
 BEAT_RECEIPT_DAYS = 2  # how long beat ids are remembered against replays
