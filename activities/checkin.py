@@ -25,7 +25,7 @@ from members.sessions import current_member, same_site_post
 from .access import visible_activities
 from .models import ActivityPage, CheckIn
 from .progress import complete_if_done
-from .signups import find_activity, not_found, refused
+from .signups import find_activity, refused
 
 PATH = "/me/checkin/"
 STREAK_LOOKBACK = 400  # days read to count a streak: more than a year of unbroken check-ins shows as this many
@@ -72,25 +72,28 @@ def streak(member: Member, today: date) -> int:
     return count
 
 
+def _back(raw: str) -> str:
+    """The page the member came from, when it is one of this site's ('' otherwise, or /me/ or this page itself)."""
+    back = safe_next(raw)
+    return back if back == raw and back != "/me/" and not back.startswith(PATH) else ""
+
+
 @csrf_exempt  # posted from static pages, which carry no token: same_site_post and the member's cookie guard it
 @require_http_methods(["GET", "HEAD", "POST"])
 def checkin_view(request: HttpRequest) -> HttpResponse:
     """GET: today's state and the big button; POST: check in (optionally from an activity), then 303 back to GET."""
     if request.method == "POST" and not same_site_post(request):
         return refused()
+    back = _back(request.POST.get("next") or request.GET.get("next") or "")
+    here = PATH + (f"?{urlencode({'next': back})}" if back else "")
     member = current_member(request)
-    if member is None:
-        return login_redirect(PATH)
+    if member is None:  # after logging in: this page's big button, and the way back to where the member tapped
+        return login_redirect(here)
     if request.method == "POST":
-        activity = None
-        raw = (request.POST.get("activity") or "").strip()
-        if raw:
-            activity = find_activity(member, raw)
-            if activity is None:
-                return not_found()
-        check_in(member, activity)
-        back = request.POST.get("next") or ""
-        return HttpResponseRedirect(PATH + (f"?{urlencode({'next': back})}" if back and safe_next(back) == back else ""), status=303)
+        # An activity the member may no longer see (a stale static page of one since made private or unpublished)
+        # does not spoil the day's check-in: it is recorded without the activity.
+        check_in(member, find_activity(member, request.POST.get("activity") or ""))
+        return HttpResponseRedirect(here, status=303)
     today = timezone.localdate()
     context = {
         "title": "每日打卡",
@@ -103,7 +106,7 @@ def checkin_view(request: HttpRequest) -> HttpResponse:
         ),
         "points_year": points_for_year(member, today.year),
         "year": today.year,
-        "back": safe_next(request.GET.get("next") or ""),
+        "back": back,
     }
     return member_page(request, "me_checkin.html", context)
 

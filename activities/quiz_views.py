@@ -20,6 +20,7 @@ from members.sessions import current_member
 from . import quizzes
 from .access import visible_activities
 from .models import ActivityCompletion, Question, QuizAttempt
+from .signups import find_activity, not_found
 
 DAILY_PATH = "/me/quiz/daily/"
 ACTIVITY_QUIZZES_LISTED = 10
@@ -42,10 +43,6 @@ def _answer_text(question: Question, letters: str) -> str:
     """「B．1921年」, several joined with 「；」."""
     choices = {c["letter"]: c["text"] for c in _choices(question)}
     return "；".join(f"{letter}．{choices.get(letter, '')}" for letter in letters)
-
-
-def _not_found(request: HttpRequest, message: str) -> HttpResponse:
-    return member_page(request, "404.html", {"title": "页面没有找到", "error": message}, status=404)
 
 
 def _summary(member: Member, attempt: QuizAttempt) -> dict:
@@ -137,12 +134,9 @@ def activity_quiz(request: HttpRequest, activity_id: int) -> HttpResponse:
     member = current_member(request)
     if member is None:
         return login_redirect(request.path)
-    # visible_activities, not activity_for: the latter's UNION of two ordered querysets fails on SQLite
-    activity = visible_activities(member).filter(pk=activity_id).first()
-    if activity is None:
-        return _not_found(request, "没有这个活动，或者您所在的县市区不能参加。")
-    if not activity.quiz_bank_id:
-        return _not_found(request, "这个活动没有专项测评。")
+    activity = find_activity(member, activity_id)
+    if activity is None or not activity.quiz_bank_id:  # not visible to the member, or with no 专项测评
+        return not_found()
     base = {
         "title": f"{activity.title} · 专项测评", "action": f"/me/quiz/activity/{activity.pk}/",
         "back": f"/me/activities/{activity.pk}/", "pass_percent": activity.quiz_pass_percent,

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -27,7 +27,7 @@ from members.points import grant_study
 from members.sessions import current_member, same_site_post
 from search_index.views import render
 
-from .access import visible_activities
+from .access import activity_for
 from .models import ActivityPage, SignUp
 from .progress import complete_if_done
 
@@ -52,10 +52,12 @@ MESSAGES = {
     "wrong_code": ("签到码不正确，请核对组织者公布的 6 位数字。", True),
     "too_many": (f"签到码输错次数太多，请 {WRONG_CODE_MINUTES} 分钟后再试，或请组织者为您登记到场。", True),
     "need_signup": ("这个活动需要先报名，报名成功后才能签到；请联系组织者为您登记到场。", True),
+    "waiting_list": ("您在候补名单上，未获得名额，不能签到；如已到场，请联系组织者。", True),
 }
 
 
 def not_found() -> HttpResponse:
+    """The theme's 404 page, for an activity the member may not see (or that is gone)."""
     return render("404.html", {"title": "页面没有找到"}, status=404, max_age=None)
 
 
@@ -67,13 +69,15 @@ def refused() -> HttpResponse:
 
 
 def find_activity(member: Member | None, raw: str | int) -> ActivityPage | None:
-    """The activity `member` may see by its id as it came in a path or a form; None when there is none."""
+    """access.activity_for by the id as it came in a path or a form: None, not Http404, when there is none, so
+    each view chooses its answer (the theme's not_found, or carrying on without the activity)."""
     text = str(raw).strip()
     if not text.isdigit() or len(text) > 10:
         return None
-    # visible_activities, not activity_for: the latter's UNION of two ordered querysets fails on SQLite
-    # ("ORDER BY not allowed in subqueries of compound statements"); both apply the same rule.
-    return visible_activities(member).filter(pk=int(text)).first()
+    try:
+        return activity_for(member, int(text))
+    except Http404:
+        return None
 
 
 def page_path(activity_id: int, message: str = "") -> str:
@@ -123,19 +127,33 @@ def sign_up(member: Member, activity: ActivityPage) -> str:
     return status
 
 
+def _release(member: Member, activity_id: int) -> bool:
+    """Cancel `member`'s sign-up and let the first waiting member take the place; False when there was none."""
+    with transaction.atomic():
+        activity = _locked(activity_id)
+        changed = SignUp.objects.filter(
+            activity=activity, member=member, status__in=[SignUp.CONFIRMED, SignUp.WAITING]
+        ).update(status=SignUp.CANCELLED)
+        if changed:
+            _promote(activity)
+    return bool(changed)
+
+
 def cancel(member: Member, activity: ActivityPage) -> str:
     """Cancel `member`'s sign-up; the first waiting member takes the place in the same transaction."""
     if timezone.now() >= activity.starts_at:
         return "started"
-    with transaction.atomic():
-        activity = _locked(activity.pk)
-        changed = SignUp.objects.filter(
-            activity=activity, member=member, status__in=[SignUp.CONFIRMED, SignUp.WAITING]
-        ).update(status=SignUp.CANCELLED)
-        if not changed:
-            return "not_signed_up"
-        _promote(activity)
-    return "cancelled"
+    return "cancelled" if _release(member, activity.pk) else "not_signed_up"
+
+
+def cancel_all(member: Member) -> None:
+    """Cancel the member's sign-ups of events not yet begun, as each cancel would (before the account goes:
+    deleting the rows alone would free the places without confirming anyone waiting)."""
+    ids = SignUp.objects.filter(
+        member=member, status__in=[SignUp.CONFIRMED, SignUp.WAITING], activity__starts_at__gt=timezone.now()
+    ).values_list("activity_id", flat=True)
+    for activity_id in sorted(ids):  # one order of taking the locks, as any other cancel takes one
+        _release(member, activity_id)
 
 
 def promote_after_publish(sender, instance: ActivityPage, **kwargs) -> None:
@@ -249,10 +267,12 @@ def attend(member: Member, activity: ActivityPage, code: str) -> str:
         LoginFailure.objects.create(phone_digest=key, at=timezone.now())
         return "wrong_code"
     signup = SignUp.objects.filter(activity=activity, member=member).select_related("member", "activity").first()
-    if activity.signup_required and (signup is None or signup.status != SignUp.CONFIRMED):
-        return "need_signup"
-    if signup is None:
+    if signup is None and not activity.signup_required:  # an open lecture: the code alone admits
         signup, _ = SignUp.objects.get_or_create(activity=activity, member=member, defaults={"status": SignUp.CONFIRMED})
+    if signup is not None and signup.status == SignUp.WAITING:
+        return "waiting_list"
+    if signup is None or signup.status != SignUp.CONFIRMED:  # a cancelled sign-up is no sign-up
+        return "need_signup"
     return "attended" if record_attendance(signup) else "already_attended"
 
 

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.utils import timezone
+from django.views import csrf
 from django.views.decorators.http import require_http_methods
 
 from search_index.views import json_response, render
@@ -46,6 +47,16 @@ def safe_next(raw: str) -> str:
 def member_page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
     """A members' page in the site's theme, never cached, with a CSRF token for its forms."""
     return render(template, {"csrf_token": get_token(request), "compact_header": True, **context}, status=status, max_age=None)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a members' form sent with an expired token gets a Chinese page in the theme (with a
+    fresh token, so going back and reloading works); the admin keeps Django's own page."""
+    if request.path.startswith("/admin/"):
+        return csrf.csrf_failure(request, reason)
+    return member_page(
+        request, "me_base.html", {"title": "页面已过期", "error": "页面已过期，请返回上一页刷新后再试。"}, status=403
+    )
 
 
 def login_redirect(next_path: str = "/me/") -> HttpResponseRedirect:

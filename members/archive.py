@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from activities.signups import cancel_all
 from activities.summary import archive_activities
 from content_models.pages import AudioSeriesPage, EBookPage, LibraryItemPage, VideoSeriesPage
 from content_models.visibility import public_page_ids
@@ -172,7 +173,9 @@ def export_archive(request: HttpRequest) -> HttpResponse:
 @transaction.atomic
 def delete_member(member: Member) -> None:
     """Everything personal goes (the member, sessions, points, commendations, failed logins); study rows stay,
-    with no member, so the city's figures do not change."""
+    with no member, so the city's figures do not change. The member's places at events not yet begun go to the
+    first waiting members, as a cancel would give them."""
+    cancel_all(member)
     StudyRecord.objects.filter(member=member).update(member=None)
     LoginFailure.objects.filter(phone_digest=phone_digest(member.phone)).delete()
     Member.objects.filter(pk=member.pk).delete()

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+# An expired token on a members' form: a Chinese page in the theme (Django's own English page under /admin/).
+CSRF_FAILURE_VIEW = "members.accounts.csrf_failure"
 
 # django-axes against password guessing on the admin login: after AXES_FAILURE_LIMIT wrong passwords for one
 # username from one address, that pair is refused (even with the right password) for the cool-off, with a

@@ -83,9 +83,46 @@ def test_checking_in_from_an_activity_completes_it_when_enough_days(client, memb
     assert PointAward.objects.get(member=member, key=f"activity:{campaign.pk}").points == 10
 
 
-def test_an_activity_of_another_district_is_not_found(client, member):
+def test_an_activity_the_member_may_not_see_does_not_spoil_the_check_in(client, member):
+    # A stale static page of an activity since made district-only elsewhere (or unpublished): the day still counts.
     other = make_activity(title="宽城区党员冬训打卡", kind=ActivityPage.CHECKIN, district="kuancheng", district_only=True, checkin_days=1)
-    response = tap(client, activity=other.pk)
-    assert response.status_code == 404 and "没有找到这个页面" in response.content.decode()
-    assert tap(client, activity="abc").status_code == 404
-    assert not CheckIn.objects.exists()
+    response = tap(client, activity=other.pk, next=f"/activities/{other.pk}/")
+    assert response.status_code == 303 and response["Location"] == f"/me/checkin/?next=%2Factivities%2F{other.pk}%2F"
+    assert "今日已打卡" in client.get(response["Location"]).content.decode()
+    today = CheckIn.objects.get(member=member)
+    assert today.activity_id is None and not ActivityCompletion.objects.exists()
+    assert PointAward.objects.filter(member=member, key__startswith="checkin:").count() == 1
+
+
+def test_an_unpublished_activity_or_a_garbled_id_still_checks_in(client, member):
+    gone = make_activity(title="已下线的打卡活动", kind=ActivityPage.CHECKIN, checkin_days=1)
+    gone.unpublish()
+    assert tap(client, activity=gone.pk).status_code == 303
+    assert CheckIn.objects.get(member=member).activity_id is None
+    CheckIn.objects.all().delete()
+    assert tap(client, activity="abc").status_code == 303 and CheckIn.objects.filter(member=member).exists()
+
+
+def test_the_members_pages_check_in_forms_come_back_to_their_page(client, member):
+    campaign = make_activity(title="冬季红色经典打卡月", kind=ActivityPage.CHECKIN, checkin_days=3)
+    for page in ("/me/activities/", f"/me/activities/{campaign.pk}/"):
+        html = client.get(page).content.decode()
+        assert f'<input type="hidden" name="next" value="{page}">' in html
+    answer = client.post("/me/checkin/", {"activity": campaign.pk, "next": f"/me/activities/{campaign.pk}/"}, HTTP_ORIGIN=ORIGIN)
+    assert answer["Location"] == f"/me/checkin/?next=%2Fme%2Factivities%2F{campaign.pk}%2F"
+    assert f'href="/me/activities/{campaign.pk}/">返回刚才的页面' in client.get(answer["Location"]).content.decode()
+
+
+def test_an_anonymous_tap_logs_in_then_offers_the_button_and_the_way_back(client, tiny_catalogue):
+    tapped = tap(client, next="/activities/12/")
+    assert tapped.status_code == 302
+    assert tapped["Location"] == "/me/login/?next=%2Fme%2Fcheckin%2F%3Fnext%3D%252Factivities%252F12%252F"
+    assert tap(client, next="//evil.example.cn/")["Location"] == "/me/login/?next=%2Fme%2Fcheckin%2F"
+    login = client.post(tapped["Location"], {"phone": "13900000001", "password": "dangshi-demo-2021"})
+    assert login.status_code == 302 and login["Location"] == "/me/checkin/?next=%2Factivities%2F12%2F"
+    html = client.get(login["Location"]).content.decode()
+    assert '<button class="btn" type="submit">今日打卡</button>' in html and not CheckIn.objects.exists()
+    assert '<input type="hidden" name="next" value="/activities/12/">' in html
+    done = tap(client, next="/activities/12/")
+    assert done["Location"] == "/me/checkin/?next=%2Factivities%2F12%2F" and CheckIn.objects.count() == 1
+    assert 'href="/activities/12/">返回刚才的页面' in client.get(done["Location"]).content.decode()

@@ -230,3 +230,45 @@ def test_a_live_lecture_points_to_its_replay_episode_once_it_has_begun(client, t
 
     series.unpublish()
     assert "观看回放" not in client.get(f"/me/activities/{live.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_waiting_or_cancelled_member_with_the_right_code_is_not_marked_present(client, tiny_catalogue):
+    now = timezone.now()
+    talk = make_activity("东北抗联精神宣讲", signup_required=True, capacity=1,
+                         starts_at=now + timedelta(minutes=30), ends_at=now + timedelta(hours=2))
+    first, waiting = enrol(1), enrol(2)
+    post(as_member(client, first), talk, "signup")
+    post(as_member(client, waiting), talk, "signup")
+    told = client.get(post(client, talk, "attend", code=talk.attendance_code)["Location"]).content.decode()
+    assert "您在候补名单上，未获得名额" in told and "签到成功" not in told
+    post(as_member(client, first), talk, "cancel")  # the waiting member takes the place; the first has none now
+    told = client.get(post(client, talk, "attend", code=talk.attendance_code)["Location"]).content.decode()
+    assert "这个活动需要先报名" in told
+    assert not SignUp.objects.filter(attended_at__isnull=False).exists() and not StudyRecord.objects.filter(item_id=talk.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_cancelled_sign_up_of_an_open_lecture_is_not_turned_into_attendance(client, tiny_catalogue):
+    now = timezone.now()
+    talk = make_activity("不用报名的红色故事会", signup_required=False, starts_at=now, ends_at=now + timedelta(hours=1))
+    member, walk_in = enrol(1), enrol(2)
+    SignUp.objects.create(activity=talk, member=member, status=SignUp.CANCELLED)  # from when it asked for sign-up
+    told = client.get(post(as_member(client, member), talk, "attend", code=talk.attendance_code)["Location"]).content.decode()
+    assert "这个活动需要先报名" in told and SignUp.objects.get(member=member).status == SignUp.CANCELLED
+    assert SignUp.objects.get(member=member).attended_at is None
+    came = client.get(post(as_member(client, walk_in), talk, "attend", code=talk.attendance_code)["Location"]).content.decode()
+    assert "签到成功" in came and SignUp.objects.get(member=walk_in).attended_at is not None
+
+
+@pytest.mark.django_db
+def test_deleting_an_account_gives_its_place_to_the_first_waiting_member(client, lecture):
+    a, b, c, d = (enrol(n) for n in range(1, 5))
+    for member in (a, b, c, d):
+        post(as_member(client, member), lecture, "signup")
+    as_member(client, a)
+    gone = client.post("/me/delete/", {"password": "dangshi-2021"})
+    assert gone.status_code == 200 and "账号已注销" in gone.content.decode()
+    assert statuses(lecture) == [(b.name, "confirmed"), (c.name, "confirmed"), (d.name, "waiting")]
+    html = as_member(client, c).get(f"/me/activities/{lecture.pk}/").content.decode()
+    assert "候补" not in html and "取消报名" in html

@@ -143,3 +143,18 @@ def test_register_checks_the_passwords(client, demo_member):
 def test_registration_escapes_what_members_type(client, demo_member):
     html = register(client, name="<script>alert(1)</script>", code="X").content.decode()
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+
+
+def test_an_expired_token_gets_a_chinese_page_in_the_theme_and_the_admin_keeps_djangos(demo_member):
+    client = Client(enforce_csrf_checks=True)
+    client.get("/me/login/")  # the cookie's token; the form's token below is from an older one
+    expired = log_in(client, csrfmiddlewaretoken="x" * 64)
+    html = expired.content.decode()
+    assert expired.status_code == 403 and "页面已过期，请返回上一页刷新后再试。" in html
+    assert "<title>" in html and 'name="robots" content="noindex"' in html and "CSRF verification failed" not in html
+    assert expired["Cache-Control"] == "private, no-store"
+    fresh = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', client.get("/me/login/").content.decode())[1]
+    assert log_in(client, csrfmiddlewaretoken=fresh).status_code == 302  # going back and reloading works
+    admin = client.post("/admin/login/", {"username": "editor", "password": "x"})
+    assert admin.status_code == 403 and '<div id="explanation">' in admin.content.decode()  # Django's own page
+    assert "页面已过期" not in admin.content.decode()
