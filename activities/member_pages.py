@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from content_models.visibility import public_page_ids
-from members.accounts import login_redirect, member_page
+from members.accounts import login_redirect, member_page, theme_not_found
 from members.district_content import PREFIX as DISTRICT_PREFIX
 from members.sessions import current_member
 
@@ -19,7 +19,7 @@ from .access import visible_activities
 from .checkin import PATH as CHECKIN_PATH
 from .models import ActivityCompletion, ActivityPage, CheckIn, Reflection, SignUp
 from .progress import complete_if_done, progress
-from .signups import MESSAGES, attendance_open, find_activity, not_found, page_path, signup_state
+from .signups import MESSAGES, attendance_open, find_activity, page_path, signup_state
 
 REFLECTION_LABELS = {"": "还没有提交", **dict(Reflection.STATUSES)}
 
@@ -88,7 +88,7 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         return login_redirect(page_path(activity_id))
     activity = find_activity(member, activity_id)
     if activity is None:
-        return not_found()
+        return theme_not_found()
     complete_if_done(member, activity)
     current = progress(member, activity)
     now = timezone.now()

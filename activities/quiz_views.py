@@ -12,7 +12,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from members.accounts import login_redirect, member_page
+from members.accounts import login_redirect, member_page, theme_not_found
 from members.archive import item_link, visible_items
 from members.models import Member
 from members.sessions import current_member
@@ -20,7 +20,7 @@ from members.sessions import current_member
 from . import quizzes
 from .access import visible_activities
 from .models import ActivityCompletion, Question, QuizAttempt
-from .signups import find_activity, not_found
+from .signups import find_activity
 
 DAILY_PATH = "/me/quiz/daily/"
 ACTIVITY_QUIZZES_LISTED = 10
@@ -136,7 +136,7 @@ def activity_quiz(request: HttpRequest, activity_id: int) -> HttpResponse:
         return login_redirect(request.path)
     activity = find_activity(member, activity_id)
     if activity is None or not activity.quiz_bank_id:  # not visible to the member, or with no 专项测评
-        return not_found()
+        return theme_not_found()
     base = {
         "title": f"{activity.title} · 专项测评", "action": f"/me/quiz/activity/{activity.pk}/",
         "back": f"/me/activities/{activity.pk}/", "pass_percent": activity.quiz_pass_percent,

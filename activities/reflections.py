@@ -33,10 +33,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from content_models.media import PRIVATE_CACHE_CONTROL, PUBLIC_CACHE_CONTROL, ranged_response
 from content_models.visibility import public_page_ids
 from content_models.workspaces import editor_districts
-from members.accounts import login_redirect, member_page
+from members.accounts import login_redirect, member_page, theme_not_found
 from members.models import Member, PointAward
 from members.sessions import current_member, same_site_post
-from search_index.views import render
 from site_builder.render import published_assets
 from transcoding.ffmpeg import AUDIO_RENDITION, MediaError, encode, probe
 
@@ -175,10 +174,6 @@ def is_current(activity: ActivityPage) -> bool:
     return activity.starts_at <= now <= activity.ends_at + timedelta(days=CURRENT_DAYS)
 
 
-def _not_found() -> HttpResponse:
-    return render("404.html", {"title": "页面没有找到"}, status=404, max_age=None)
-
-
 @cache
 def _recorder_script() -> str:
     """The recorder script's hashed /assets/ path, as the builder publishes it (same bytes, same name)."""
@@ -304,7 +299,7 @@ def reflection_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     try:
         activity = activity_for(member, activity_id)
     except Http404:
-        return _not_found()
+        return theme_not_found()
     if request.method != "POST":
         return _page(request, member, activity)
     if not same_site_post(request):
@@ -326,7 +321,7 @@ def reflection_file(request: HttpRequest, file_id: int) -> HttpResponse:
     else, so nobody learns that a file exists."""
     row = ReflectionFile.objects.select_related("reflection__activity").filter(pk=file_id).first()
     if row is None:
-        return _not_found()
+        return theme_not_found()
     reflection = row.reflection
     member = current_member(request)
     if is_shown_publicly(reflection):
@@ -336,11 +331,11 @@ def reflection_file(request: HttpRequest, file_id: int) -> HttpResponse:
     elif may_review(request.user, reflection.activity):
         cache_control = PRIVATE_CACHE_CONTROL
     else:
-        return _not_found()
+        return theme_not_found()
     try:
         response = ranged_response(request, row.file.name, row.content_type, row.file.storage)
     except Http404:
-        return _not_found()
+        return theme_not_found()
     suffix = Path(row.file.name).suffix
     response["Content-Disposition"] = f'inline; filename="xinde-{row.pk}{suffix}"'
     response["Cache-Control"] = cache_control

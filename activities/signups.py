@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from wagtail.signals import page_published
 
-from members.accounts import login_redirect, phone_digest
+from members.accounts import login_redirect, phone_digest, theme_not_found
 from members.models import LoginFailure, Member, StudyRecord
 from members.points import grant_study
 from members.sessions import current_member, same_site_post
@@ -56,11 +56,6 @@ MESSAGES = {
 }
 
 
-def not_found() -> HttpResponse:
-    """The theme's 404 page, for an activity the member may not see (or that is gone)."""
-    return render("404.html", {"title": "页面没有找到"}, status=404, max_age=None)
-
-
 def refused() -> HttpResponse:
     return render(
         "me_base.html", {"title": "请求被拒绝", "error": "请从本站页面提交。如果一直出现这个提示，请刷新页面后再试。"},
@@ -70,7 +65,7 @@ def refused() -> HttpResponse:
 
 def find_activity(member: Member | None, raw: str | int) -> ActivityPage | None:
     """access.activity_for by the id as it came in a path or a form: None, not Http404, when there is none, so
-    each view chooses its answer (the theme's not_found, or carrying on without the activity)."""
+    each view chooses its answer (the theme's 404, or carrying on without the activity)."""
     text = str(raw).strip()
     if not text.isdigit() or len(text) > 10:
         return None
@@ -285,7 +280,7 @@ def _action(request: HttpRequest, activity_id: int, act) -> HttpResponse:
         return login_redirect(page_path(activity_id))
     activity = find_activity(member, activity_id)
     if activity is None:
-        return not_found()
+        return theme_not_found()
     return HttpResponseRedirect(page_path(activity.pk, act(member, activity)), status=303)
 
 

@@ -59,6 +59,11 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     )
 
 
+def theme_not_found() -> HttpResponse:
+    """The theme's 404 page, never cached: for what a member may not see, so nobody learns that it exists."""
+    return render("404.html", {"title": "页面没有找到"}, status=404, max_age=None)
+
+
 def login_redirect(next_path: str = "/me/") -> HttpResponseRedirect:
     """To the login form, coming back to `next_path` afterwards."""
     return HttpResponseRedirect("/me/login/?" + urlencode({"next": next_path}))

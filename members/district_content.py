@@ -29,7 +29,7 @@ from search_index.views import TYPE_LABELS, render
 from site_builder.pages import SiteConfig
 from site_builder.render import render_item_page
 
-from .accounts import login_redirect
+from .accounts import login_redirect, theme_not_found
 from .sessions import current_member
 
 PER_PAGE = 20
@@ -47,10 +47,6 @@ def readable_items(district_id: int | None) -> QuerySet[LibraryItemPage]:
         .filter(district_only=True, district_id=district_id)
         .exclude(pk__in=expired)
     )
-
-
-def _not_found() -> HttpResponse:
-    return render("404.html", {"title": "页面没有找到"}, status=404, max_age=None)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -132,7 +128,7 @@ def district_item(request: HttpRequest, item_id: int) -> HttpResponse:
     if page is None:
         if public_page_ids([item_id]):  # a public item: its page is on the static site
             return HttpResponseRedirect(quote(Page.objects.get(pk=item_id).specific.site_path))
-        return _not_found()
+        return theme_not_found()
     readable = set(readable_items(member.district_id).values_list("pk", flat=True))
     item = _own_links(page_record(request, page, member=member), readable)
     columns = list(Column.objects.order_by("order").values("name", "slug"))
