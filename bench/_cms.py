@@ -1,12 +1,15 @@
 """Helpers the bench scripts share: a scratch CMS (its own var dir and database), a scratch PostgreSQL database and a
 server on a free port."""
 
+import http.client
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -95,3 +98,40 @@ def running_cms(env: dict[str, str], server: str = "runserver"):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def post_per_token(port: int, tokens: list[str], connections: int, expected: int,
+                   request: Callable[[str], tuple[str, str, dict[str, str]]], timeout: float = 60) -> tuple[int, list[float], int]:
+    """`connections` threads, each with one keep-alive connection to 127.0.0.1:`port`, POST once per member token;
+    `request(token)` gives (path, body, headers). Returns (answered `expected`, every latency, failures)."""
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+
+    def run(share: list[str]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        mine, bad = [], 0
+        for token in share:
+            path, body, headers = request(token)
+            started = time.perf_counter()
+            try:
+                conn.request("POST", path, body, headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == expected
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+                ok = False
+            mine.append(time.perf_counter() - started)
+            bad += not ok
+        with lock:
+            latencies.extend(mine)
+            failures[0] += bad
+
+    threads = [threading.Thread(target=run, args=(tokens[i::connections],)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(latencies) - failures[0], latencies, failures[0]

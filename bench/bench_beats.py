@@ -14,7 +14,6 @@ Output: beats/s accepted (204), p50/p95 latency, how many were credited (StudyRe
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import multiprocessing
 import os
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._cms import POSTGRES, free_port, manage, sql  # noqa: E402
+from bench._cms import POSTGRES, free_port, manage, post_per_token, sql  # noqa: E402
 
 DB_NAME = "bench_beats"
 
@@ -90,44 +89,17 @@ def make_members(count: int) -> tuple[list[str], int]:
 
 
 def client(args: tuple[str, int, list[str], int, int]) -> tuple[int, list[float], int]:
-    """One client process: `connections` threads, each with one keep-alive connection, send a beat per token."""
-    import threading
-
+    """One client process: `connections` keep-alive connections send one beat per token (204 expected)."""
     base_port, item, tokens, connections, _seed = args
     origin = f"http://127.0.0.1:{base_port}"
-    latencies: list[float] = []
-    failures = [0]
-    lock = threading.Lock()
-    shares = [tokens[i::connections] for i in range(connections)]
 
-    def run(share: list[str]) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", base_port, timeout=30)
-        mine, bad = [], 0
-        for token in share:
-            body = json.dumps({"page": item, "seconds": 30, "beat": str(uuid.uuid4()), "position": 1})
-            headers = {"Origin": origin, "Content-Type": "text/plain;charset=UTF-8", "Cookie": f"dangshi_member={token}; dangshi_in=1"}
-            started = time.perf_counter()
-            try:
-                conn.request("POST", "/api/learning/beats", body, headers)
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 204
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", base_port, timeout=30)
-                ok = False
-            mine.append(time.perf_counter() - started)
-            bad += not ok
-        with lock:
-            latencies.extend(mine)
-            failures[0] += bad
+    def request(token: str) -> tuple[str, str, dict[str, str]]:
+        body = json.dumps({"page": item, "seconds": 30, "beat": str(uuid.uuid4()), "position": 1})
+        return "/api/learning/beats", body, {
+            "Origin": origin, "Content-Type": "text/plain;charset=UTF-8", "Cookie": f"dangshi_member={token}; dangshi_in=1",
+        }
 
-    threads = [threading.Thread(target=run, args=(share,)) for share in shares]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return len(latencies) - failures[0], latencies, failures[0]
+    return post_per_token(base_port, tokens, connections, 204, request, timeout=30)
 
 
 def main() -> None:

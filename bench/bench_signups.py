@@ -14,7 +14,6 @@ were confirmed and the rest wait. Output: the median run's sign-ups/s (303 answe
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import multiprocessing
 import os
@@ -23,7 +22,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._cms import POSTGRES, free_port, manage, sql  # noqa: E402
+from bench._cms import POSTGRES, free_port, manage, post_per_token, sql  # noqa: E402
 from bench.bench_beats import environment, make_members  # noqa: E402
 
 CSRF = "b" * 32  # an unmasked CSRF secret: Django accepts the same 32 characters as cookie and form token
@@ -53,46 +51,31 @@ class Target:
 
 
 def post_all(args: tuple[int, str, str, list[str], int]) -> tuple[int, list[float], int]:
-    """One client process: `connections` threads, each with a keep-alive connection, POST once per token."""
+    """One client process: `connections` keep-alive connections POST the target's form once per token (303 expected)."""
     port, path, body, tokens, connections = args
     origin = f"http://127.0.0.1:{port}"
-    latencies: list[float] = []
-    failures = [0]
-    lock = threading.Lock()
 
-    def run(share: list[str]) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine, bad = [], 0
-        for token in share:
-            headers = {
-                "Origin": origin, "Referer": origin + path, "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": f"dangshi_member={token}; dangshi_in=1; csrftoken={CSRF}",
-            }
-            started = time.perf_counter()
-            try:
-                conn.request("POST", path, body, headers)
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 303
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                ok = False
-            mine.append(time.perf_counter() - started)
-            bad += not ok
-        with lock:
-            latencies.extend(mine)
-            failures[0] += bad
+    def request(token: str) -> tuple[str, str, dict[str, str]]:
+        return path, body, {
+            "Origin": origin, "Referer": origin + path, "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"dangshi_member={token}; dangshi_in=1; csrftoken={CSRF}",
+        }
 
-    threads = [threading.Thread(target=run, args=(tokens[i::connections],)) for i in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return len(latencies) - failures[0], latencies, failures[0]
+    return post_per_token(port, tokens, connections, 303, request)
+
+
+# One loopback load generator is one address: production's per-address limit on members' POSTs would refuse it.
+SETTINGS = '''"""The members' benches' settings: production's, without the per-address limit on members' POSTs."""
+from cms.settings.production import *  # noqa: F403
+
+RATE_LIMITS = [rule for rule in RATE_LIMITS if rule["path"] != "/me/"]  # noqa: F405
+'''
 
 
 def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
+    work = Path(env["DANGSHI_VAR_DIR"]).parent
+    (work / "bench_members_settings.py").write_text(SETTINGS, encoding="utf-8")
+    env = env | {"PYTHONPATH": str(work), "DJANGO_SETTINGS_MODULE": "bench_members_settings"}
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "-c", "deploy/gunicorn.conf.py", "cms.wsgi"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
