@@ -5,6 +5,7 @@ import random
 import pytest
 from django.core.management import call_command
 
+from activities.models import ActivityPage
 from content_models import demo_data
 from content_models.models import (
     AudioSeriesPage,
@@ -26,9 +27,10 @@ def test_rerunning_seed_demo_creates_nothing_twice(tiny_catalogue, capsys):
     assert "ebooks 0，periodicals 0，series 0，sites 0，news 0" in capsys.readouterr().out
     assert counts == (LibraryItemPage.objects.count(), VideoEpisode.objects.count(), PeriodicalIssue.objects.count())
     scale = demo_data.SCALES["tiny"]
-    # …plus the password-protected news item every catalogue carries (seeding.add_privacy_cases) and the demo's
-    # audio series with its generated talk (transcoding.demo).
-    assert counts[0] == scale.ebooks + scale.periodicals + scale.series + scale.sites + scale.news + 2
+    # …plus the password-protected news item every catalogue carries (seeding.add_privacy_cases), the demo's
+    # audio series with its generated talk (transcoding.demo) and its five learning activities (activities.demo).
+    assert ActivityPage.objects.count() == 5
+    assert counts[0] == scale.ebooks + scale.periodicals + scale.series + scale.sites + scale.news + 2 + 5
     assert AudioSeriesPage.objects.count() == 1
     assert counts[1] == scale.episodes
 
